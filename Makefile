@@ -1,0 +1,30 @@
+# The README's two commands. Both create or reuse .venv, install torch==2.13.0 FIRST (a bare torch requirement
+# would pull a multi-GB CUDA build), then the project with its extras, and the Debian packages they need.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.synthaudio-installed
+TEST_DEBS := espeak-ng
+DEMO_DEBS := espeak-ng asterisk-core-sounds-en-wav asterisk-core-sounds-es-wav
+
+.PHONY: demo test setup lint
+
+demo: setup
+	./scripts/system_deps.sh $(DEMO_DEBS)
+	$(BIN)/python scripts/demo.py
+
+test: setup
+	./scripts/system_deps.sh $(TEST_DEBS)
+	$(BIN)/python -m pytest -q
+
+lint: setup
+	$(BIN)/ruff check synthaudio tests benchmarks scripts
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q torch==2.13.0
+	$(BIN)/python -m pip install -q -e '.[gen,llm,ray,dev]'
+	touch $(STAMP)

@@ -1,0 +1,7 @@
+"""CLI for the train stage (being written)."""
+
+import typer
+
+
+def register(app: typer.Typer) -> None:
+    pass

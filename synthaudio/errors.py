@@ -1,0 +1,52 @@
+"""Errors a user can act on.
+
+Every error raised for bad input derives from `SynthaudioError`: its message is one line naming the file, field
+or model and what to do. The CLI prints that line and exits with status 2; anything else is a bug and keeps its
+traceback.
+"""
+
+
+class SynthaudioError(Exception):
+    """Bad input or environment, with a one-line message that says what to do."""
+
+
+class AudioError(SynthaudioError):
+    """An audio file that cannot be used: names the file and the problem."""
+
+    def __init__(self, path, problem: str):
+        self.path = str(path)
+        self.problem = problem
+        super().__init__(f"{path}: {problem}")
+
+
+class ManifestError(SynthaudioError):
+    """A manifest row that is not valid: names the manifest and the line."""
+
+
+class ConfigError(SynthaudioError):
+    """A configuration value that is not valid: names the file and the field."""
+
+
+class DatasetError(SynthaudioError):
+    """A dataset root that does not have the expected layout."""
+
+
+class CheckpointError(SynthaudioError):
+    """A model checkpoint that cannot be found or loaded: names it and how to provide it."""
+
+
+class MissingDependencyError(SynthaudioError):
+    """An optional dependency that is not installed: names it and the install command."""
+
+    def __init__(self, package: str, purpose: str, install: str):
+        super().__init__(f"{purpose} needs {package}, which is not installed: {install}")
+
+
+def require(module: str, purpose: str, install: str):
+    """Import an optional module or raise MissingDependencyError with the install command."""
+    import importlib
+
+    try:
+        return importlib.import_module(module)
+    except ImportError as error:
+        raise MissingDependencyError(module, purpose, install) from error

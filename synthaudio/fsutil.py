@@ -1,0 +1,73 @@
+"""Atomic file output and run locks: a crash never leaves a half-written file behind."""
+
+import contextlib
+import fcntl
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import IO
+
+from synthaudio.errors import SynthaudioError
+
+
+@contextlib.contextmanager
+def atomic_write(path: Path | str, mode: str = "w", encoding: str | None = "utf-8") -> Iterator[IO]:
+    """Write to a temporary file beside `path`, then rename it over `path` once complete.
+
+    On any exception the temporary file is removed and `path` is left as it was.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    binary = "b" in mode
+    try:
+        with os.fdopen(fd, mode, encoding=None if binary else encoding) as handle:
+            yield handle
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp_name, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp_name)
+        raise
+
+
+def write_text_atomic(path: Path | str, text: str) -> None:
+    with atomic_write(path) as handle:
+        handle.write(text)
+
+
+def remove_stale_temporaries(folder: Path | str) -> int:
+    """Delete temporary files left by atomic_write in a process that was killed; returns how many."""
+    removed = 0
+    for tmp in Path(folder).rglob(".*.tmp"):
+        tmp.unlink(missing_ok=True)
+        removed += 1
+    return removed
+
+
+@contextlib.contextmanager
+def exclusive_run(folder: Path | str, what: str = "run") -> Iterator[None]:
+    """Hold an exclusive lock on `folder` for the duration; a second concurrent run is refused.
+
+    The lock is an flock on folder/.lock, so the kernel releases it when the holder dies (even by SIGKILL),
+    and a later run can resume.
+    """
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    handle = open(folder / ".lock", "w")
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        handle.close()
+        raise SynthaudioError(
+            f"{folder}: another {what} is writing to this folder; wait for it to finish or choose another --out"
+        ) from None
+    try:
+        handle.write(f"{os.getpid()}\n")
+        handle.flush()
+        yield
+    finally:
+        fcntl.flock(handle, fcntl.LOCK_UN)
+        handle.close()
