@@ -27,6 +27,29 @@ def _check_file(path: Path) -> None:
         raise AudioError(path, "empty file (0 bytes)")
 
 
+def _check_riff_complete(path: Path) -> None:
+    """Raise AudioError if a RIFF/WAVE file's data chunk promises more bytes than the file holds.
+
+    libsndfile silently shortens such files to what is there, which would hide a truncated download.
+    """
+    size = path.stat().st_size
+    with open(path, "rb") as handle:
+        header = handle.read(12)
+        if len(header) < 12 or header[:4] != b"RIFF" or header[8:12] != b"WAVE":
+            return
+        position = 12
+        while position + 8 <= size:
+            handle.seek(position)
+            chunk_id, chunk_size = handle.read(4), int.from_bytes(handle.read(4), "little")
+            if chunk_id == b"data":
+                streamed = chunk_size in (0, 0xFFFFFFFF)  # written by a streaming writer: length unknown
+                if not streamed and position + 8 + chunk_size > size:
+                    raise AudioError(path, f"truncated: the data chunk promises {chunk_size} bytes but the file "
+                                           f"holds {size - position - 8}; re-download or re-export it")
+                return
+            position += 8 + chunk_size + (chunk_size & 1)
+
+
 def _read_soundfile(path: Path, offset: float, duration: float | None) -> tuple[np.ndarray, int] | None:
     """(samples x channels, rate) via libsndfile, or None when libsndfile does not know the format."""
     import soundfile
@@ -35,6 +58,7 @@ def _read_soundfile(path: Path, offset: float, duration: float | None) -> tuple[
         handle = soundfile.SoundFile(str(path))
     except soundfile.LibsndfileError:
         return None
+    _check_riff_complete(path)
     with handle:
         rate = handle.samplerate
         total = handle.frames
@@ -84,7 +108,8 @@ def _read_pyav(path: Path, offset: float, duration: float | None) -> tuple[np.nd
                 for out in resampler.resample(None):
                     chunks.append(out.to_ndarray().reshape(-1))
         except av.error.FFmpegError as error:
-            raise AudioError(path, f"cannot decode audio track ({error}); the file may be truncated or corrupt") from None
+            raise AudioError(path, f"cannot decode audio track ({error}); the file may be truncated or corrupt") \
+                from None
     if not chunks:
         raise AudioError(path, "audio track contains no samples (zero length)")
     samples = np.concatenate(chunks).astype(np.float32)
@@ -130,6 +155,7 @@ def audio_info(path: Path | str) -> tuple[float, int]:
     _check_file(path)
     try:
         info = soundfile.info(str(path))
+        _check_riff_complete(path)
         if info.frames <= 0:
             raise AudioError(path, "contains no audio samples (zero length)")
         return info.frames / info.samplerate, int(info.samplerate)

@@ -79,7 +79,8 @@ def read_manifest(path: Path | str, check_files: bool = True) -> list[Clip]:
             try:
                 row = json.loads(line)
             except json.JSONDecodeError as error:
-                raise ManifestError(f"{where}: not valid JSON ({error.msg}); each line must be one JSON object") from None
+                raise ManifestError(f"{where}: not valid JSON ({error.msg}); each line must be one JSON object") \
+                    from None
             if not isinstance(row, dict):
                 raise ManifestError(f"{where}: expected a JSON object, got {type(row).__name__}")
             try:
@@ -98,8 +99,7 @@ def read_manifest(path: Path | str, check_files: bool = True) -> list[Clip]:
 
 def clip_to_row(clip: Clip, base: Path) -> dict[str, Any]:
     """The JSON row for `clip`, its path relative to `base` where the file lies under it."""
-    row = clip.model_dump(exclude_defaults=True)
-    row.setdefault("fold", None)  # always written: 'fold' is a required field
+    row = clip.model_dump(exclude_defaults=True)  # 'fold' has no default, so it is always written
     path = Path(clip.path)
     if path.is_absolute() and path.resolve().is_relative_to(base):
         row["path"] = path.resolve().relative_to(base).as_posix()

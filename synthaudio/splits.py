@@ -1,4 +1,5 @@
-"""Seeded, stratified splits and subsets (exact per-class counts, also for classes of one or two items), used by the dataset recipes and the study."""
+"""Seeded, stratified splits and subsets (exact per-class counts, also for classes of one or two items),
+used by the dataset recipes and the study."""
 
 from collections import Counter
 from collections.abc import Sequence
