@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from synthaudio.errors import AudioError
+from synthaudio.errors import AudioError, NoAudioTrackError
 from synthaudio.fsutil import atomic_write
 
 WAV_SUBTYPES = {"pcm16": "PCM_16", "float": "FLOAT"}
@@ -88,7 +88,7 @@ def _read_pyav(path: Path, offset: float, duration: float | None) -> tuple[np.nd
         raise AudioError(path, f"not a readable audio or video file ({error.__class__.__name__})") from None
     with container:
         if not container.streams.audio:
-            raise AudioError(path, "has no audio track")
+            raise NoAudioTrackError(path)
         stream = container.streams.audio[0]
         rate = stream.codec_context.sample_rate or stream.rate
         if not rate:
@@ -160,8 +160,30 @@ def audio_info(path: Path | str) -> tuple[float, int]:
             raise AudioError(path, "contains no audio samples (zero length)")
         return info.frames / info.samplerate, int(info.samplerate)
     except soundfile.LibsndfileError:
-        samples, rate = _read_pyav(path, 0.0, None)
-        return len(samples) / rate, rate
+        return _pyav_info(path)
+
+
+def _pyav_info(path: Path) -> tuple[float, int]:
+    """(duration, rate) of the first audio track from the container's header; decoded only if it says nothing."""
+    import av
+
+    try:
+        container = av.open(str(path))
+    except (av.error.FFmpegError, UnicodeDecodeError) as error:
+        raise AudioError(path, f"not a readable audio or video file ({error.__class__.__name__})") from None
+    with container:
+        if not container.streams.audio:
+            raise NoAudioTrackError(path)
+        stream = container.streams.audio[0]
+        rate = stream.codec_context.sample_rate or stream.rate
+        if stream.duration and stream.time_base:
+            seconds = float(stream.duration * stream.time_base)
+        else:  # e.g. Matroska, PCM in AVI: only the container knows (in av.time_base units)
+            seconds = container.duration / av.time_base if container.duration else 0.0
+    if rate and seconds > 0:
+        return seconds, int(rate)
+    samples, rate = _read_pyav(path, 0.0, None)
+    return len(samples) / rate, rate
 
 
 def resample(samples: np.ndarray, from_rate: int, to_rate: int) -> np.ndarray:

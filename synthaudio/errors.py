@@ -19,6 +19,13 @@ class AudioError(SynthaudioError):
         super().__init__(f"{path}: {problem}")
 
 
+class NoAudioTrackError(AudioError):
+    """A video (or other container) that holds no audio track: expected for many real videos (UCF101)."""
+
+    def __init__(self, path):
+        super().__init__(path, "has no audio track")
+
+
 class ManifestError(SynthaudioError):
     """A manifest row that is not valid: names the manifest and the line."""
 
