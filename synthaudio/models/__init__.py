@@ -1,0 +1,58 @@
+"""Recognition models behind one builder, each backend imported only when asked for.
+
+Every model maps a batch of normalised features to logits: `model(inputs, valid_frames) -> (batch, classes)`,
+and carries `model.spec`: the JSON-serialisable options that rebuild the same architecture without its original
+checkpoint (a run folder stores them; its weights come from model.safetensors).
+"""
+
+import importlib
+
+from pydantic import BaseModel, ValidationError
+
+from synthaudio.errors import ConfigError
+from synthaudio.features import FeatureSettings
+
+MODELS = {
+    "cnn": "synthaudio.models.cnn",  # small log-mel CNN: trains in seconds on a CPU
+    "ast": "synthaudio.models.ast",  # transformers AST with SSAST-Base shapes (the study's model)
+    "whisper": "synthaudio.models.whisper",  # Whisper encoder, weighted layer sum, MLP head (speech tasks)
+}
+
+
+def model_module(name: str):
+    if name not in MODELS:
+        raise ConfigError(f"unknown model '{name}'; choose one of: {', '.join(MODELS)}")
+    return importlib.import_module(MODELS[name])
+
+
+def parse_options(name: str, schema: type[BaseModel], options: dict) -> BaseModel:
+    """Validate model options (a typo is an error naming the option)."""
+    try:
+        return schema.model_validate(options)
+    except ValidationError as error:
+        first = error.errors()[0]
+        field = ".".join(str(part) for part in first["loc"]) or "options"
+        allowed = ", ".join(schema.model_fields)
+        if first["type"] == "extra_forbidden":
+            raise ConfigError(f"model '{name}': unknown option '{field}' (allowed: {allowed})") from None
+        raise ConfigError(f"model '{name}': option '{field}': {first['msg']}") from None
+
+
+def feature_settings_for(name: str, features: FeatureSettings, **options) -> FeatureSettings:
+    """The features model `name` consumes: `features` as given (fbank models) or its own log-mel (Whisper)."""
+    return model_module(name).adapt_features(features, **options)
+
+
+def build_model(name: str, num_classes: int, features: FeatureSettings | None = None, **options):
+    """A freshly initialised (or checkpoint-initialised) model for `num_classes` classes.
+
+    Args:
+        features: the feature settings the model reads (their shape fixes input sizes); default FeatureSettings().
+        options: model-specific (e.g. checkpoint=local path or HF-cache id, tiny-config sizes); see each module's
+            Options.
+    """
+    if num_classes < 2:
+        raise ConfigError(f"model '{name}': needs at least 2 classes, got {num_classes}")
+    module = model_module(name)
+    features = module.adapt_features(features or FeatureSettings(), **options)
+    return module.build(num_classes, features, **options)

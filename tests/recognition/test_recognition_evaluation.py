@@ -1,0 +1,76 @@
+import json
+
+import numpy as np
+import pytest
+
+from synthaudio.audio import measured_snr_db
+from synthaudio.data import FeatureStore, NoiseBank, read_split
+from synthaudio.errors import DatasetError
+from synthaudio.evaluation import FixedSnrNoise, evaluate_run, score_clips
+from synthaudio.features import FeatureSettings
+from synthaudio.manifest import read_manifest
+from synthaudio.metrics import classification_metrics
+
+
+@pytest.mark.parametrize("snr_db", [-5.0, 0.0, 5.0, 20.0])
+def test_every_mixture_has_the_requested_snr(tones, noise_manifest, cache_dir, snr_db):
+    store = FeatureStore(FeatureSettings(target_frames=50), cache_dir)
+    noise = FixedSnrNoise(NoiseBank(read_manifest(noise_manifest), store, str(noise_manifest)), snr_db, seed=3)
+    for clip in read_split(tones, "test", "test"):
+        signal = store.waveform(clip)
+        mixture = noise.apply(clip, signal)
+        assert abs(measured_snr_db(signal, mixture.astype(np.float64) - signal) - snr_db) < 0.1
+        np.testing.assert_array_equal(mixture, noise.apply(clip, signal))  # seeded per (seed, clip)
+    assert len(noise.measured) == 24
+
+
+def test_noisy_evaluation_is_seeded_and_written_beside_the_clean_one(trained_run, tones, noise_manifest, cache_dir):
+    clean = evaluate_run(trained_run.run_dir, tones, cache_dir=cache_dir)
+    noisy = evaluate_run(trained_run.run_dir, tones, noise_manifest=noise_manifest, snr_db=0.0, seed=1,
+                         cache_dir=cache_dir)
+    again = evaluate_run(trained_run.run_dir, tones, noise_manifest=noise_manifest, snr_db=0.0, seed=1,
+                         cache_dir=cache_dir, write=False)
+    assert noisy["metrics"] == again["metrics"]
+    other_seed = evaluate_run(trained_run.run_dir, tones, noise_manifest=noise_manifest, snr_db=0.0, seed=2,
+                              cache_dir=cache_dir)
+    files = sorted(p.name for p in (trained_run.run_dir / "eval").iterdir())
+    assert {"manifest.json", "manifest_noise-noise_snr0_seed1.json", "manifest_noise-noise_snr0_seed2.json"} \
+        <= set(files)
+    assert clean["file"] != noisy["file"] != other_seed["file"]
+    measured = noisy["noise"]["measured_snr_db"]
+    assert -0.1 < measured["min"] <= measured["max"] < 0.1
+    stored = json.loads(open(noisy["file"]).read())
+    assert stored["noise"]["snr_db"] == 0.0 and stored["noise"]["seed"] == 1 and stored["metrics"] == noisy["metrics"]
+    assert clean["noise"] is None and clean["metrics"]["accuracy"] >= 0.9
+
+
+def test_noise_needs_manifest_and_snr_together(trained_run, tones, noise_manifest):
+    with pytest.raises(DatasetError, match="needs both a noise manifest and an SNR"):
+        evaluate_run(trained_run.run_dir, tones, noise_manifest=noise_manifest)
+
+
+def test_score_clips_gives_each_clips_probability_of_its_label(trained_run, tones, synthetic_tones, cache_dir):
+    scores = score_clips(trained_run.run_dir, synthetic_tones, cache_dir=cache_dir)
+    clips = read_manifest(synthetic_tones)
+    assert [s.clip_id for s in scores] == [c.id for c in clips]
+    assert all(0.0 <= s.probability <= 1.0 and s.predicted in ("high", "low", "mid") for s in scores)
+    correct = [s for s in scores if s.predicted == s.label]
+    assert len(correct) >= 0.8 * len(scores)  # same tones: the real-data model recognises them
+    assert all(s.probability > 1 / 3 for s in correct)
+
+
+def test_metrics_of_a_known_confusion():
+    labels = ["a", "b", "c", "d", "e", "f"]
+    targets = [0, 0, 1, 1, 2, 3]
+    predicted = [0, 1, 1, 1, 2, 0]
+    probabilities = 0.1 + 0.01 * np.arange(6, 0, -1)[None, :] + np.eye(6)[predicted] * 0.4  # no ties
+    probabilities[5, 3] = 0.01  # the last clip's true class ranks last: outside the top 5
+    metrics = classification_metrics(targets, probabilities, labels)
+    assert metrics["accuracy"] == pytest.approx(4 / 6)
+    assert metrics["uar"] == pytest.approx((0.5 + 1 + 1 + 0) / 4)  # over the classes present
+    assert metrics["macro_f1"] == pytest.approx((0.5 + 0.8 + 1 + 0) / 4)
+    assert metrics["per_class"]["b"]["precision"] == pytest.approx(2 / 3)
+    assert metrics["per_class"]["e"] == {"precision": 0.0, "recall": 0.0, "f1": 0.0, "support": 0}
+    assert metrics["confusion_matrix"][0] == [1, 1, 0, 0, 0, 0]
+    assert metrics["top5_accuracy"] == pytest.approx(5 / 6)
+    assert classification_metrics([0, 1], np.eye(2), ["x", "y"])["top5_accuracy"] is None
