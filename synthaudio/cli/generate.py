@@ -1,7 +1,46 @@
-"""CLI for the generate stage (being written)."""
+"""`synthaudio generate`: prompts.json -> DIR/<label>/<id>.wav + DIR/manifest.jsonl + DIR/metadata.csv."""
+
+from pathlib import Path
 
 import typer
 
 
+def generate(
+    prompts: Path = typer.Option(..., "--prompts", help="prompts.json written by `synthaudio prompts`."),
+    generator: str = typer.Option(..., "--generator", help="audioldm2, musicgen, audiogen, stable-audio or tts."),
+    out: Path = typer.Option(..., "--out", help="Output folder (also a Hugging Face audiofolder)."),
+    checkpoint: str = typer.Option(None, "--checkpoint",
+                                   help="Hugging Face id or local folder (default: the study's checkpoint); "
+                                        "tiny-random (tests, demos) or random-weights:<published id> (full size, "
+                                        "for speed checks) build random-weight models."),
+    duration: float = typer.Option(5.0, "--duration", help="Seconds per clip."),
+    sample_rate: int = typer.Option(16000, "--sample-rate", help="Output sample rate (Hz)."),
+    batch_size: int = typer.Option(8, "--batch-size", help="Prompts per model call."),
+    seed: int = typer.Option(None, "--seed", help="Study seed (default: the prompt file's)."),
+    shard: str = typer.Option(None, "--shard", help="I/N: make only shard I of N (0-based)."),
+    steps: int = typer.Option(None, "--steps", help="Denoising steps (diffusion generators)."),
+    guidance_scale: float = typer.Option(None, "--guidance-scale", help="Classifier-free guidance scale."),
+    negative_prompt: str = typer.Option(None, "--negative-prompt", help="Overrides the prompt file's."),
+    device: str = typer.Option(None, "--device", help="cpu, cuda or cuda:N (default: cuda if available)."),
+    dtype: str = typer.Option(None, "--dtype", help="float32, float16 or bfloat16 (default: float16 on CUDA)."),
+    band_limit_hz: int = typer.Option(None, "--band-limit-hz", help="Low-pass to this bandwidth (e.g. 4000)."),
+    executor: str = typer.Option("local", "--executor", help="Where batches run: local (this process)."),
+    progress: bool = typer.Option(True, "--progress/--no-progress", help="Show a progress bar."),
+) -> None:
+    """Generate synthetic clips for every prompt, resumably; the same command twice gives identical WAVs."""
+    from synthaudio.engine import run_generation
+
+    summary = run_generation(prompts, out, generator, checkpoint=checkpoint, duration=duration,
+                             sample_rate=sample_rate, batch_size=batch_size, seed=seed, shard=shard,
+                             settings={"steps": steps, "guidance_scale": guidance_scale},
+                             negative_prompt=negative_prompt, device=device, dtype=dtype,
+                             band_limit_hz=band_limit_hz, executor=executor, progress=progress)
+    for note in summary.notes:
+        typer.echo(f"note: {note}")
+    typer.echo(f"{summary.written} clips written, {summary.skipped} already done, of {summary.planned} planned "
+               f"({summary.clips_per_second:.2f} clips/s; model load {summary.load_seconds:.1f} s) -> "
+               f"{summary.manifest}")
+
+
 def register(app: typer.Typer) -> None:
-    pass
+    app.command("generate")(generate)

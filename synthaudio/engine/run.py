@@ -1,0 +1,121 @@
+"""The generation driver: prompts.json -> plan -> shard -> skip finished -> batches -> executor -> manifest rows.
+
+Memory stays flat in the number of clips: waveforms live for one batch; only the small job list and the ids of
+finished clips are held. A second run on the same folder is refused while the first holds its lock.
+"""
+
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from synthaudio.audiofolder import write_metadata_csv
+from synthaudio.engine.executors import Batch, make_executor
+from synthaudio.engine.plan import batches_of, parse_shard, plan_jobs, shard_batches
+from synthaudio.engine.state import MANIFEST, ManifestAppender, check_same_run, recover_finished
+from synthaudio.engine.work import RunSettings
+from synthaudio.errors import ConfigError
+from synthaudio.fsutil import exclusive_run
+from synthaudio.generators import generator_class
+from synthaudio.manifest import read_manifest
+from synthaudio.prompts.promptfile import read_prompts
+
+
+@dataclass
+class RunSummary:
+    out_dir: Path
+    planned: int  # clips in this shard
+    written: int
+    skipped: int  # already finished by an earlier run
+    load_seconds: float = 0.0
+    generate_seconds: float = 0.0
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def clips_per_second(self) -> float:
+        return self.written / self.generate_seconds if self.generate_seconds > 0 else 0.0
+
+    @property
+    def manifest(self) -> Path:
+        return self.out_dir / MANIFEST
+
+
+def _progress(total: int, description: str, enabled: bool):
+    from tqdm import tqdm
+
+    interactive = sys.stderr.isatty()
+    return tqdm(total=total, unit="clip", desc=description, disable=not enabled, file=sys.stderr,
+                mininterval=0.5 if interactive else 10.0, dynamic_ncols=interactive, smoothing=0.1)
+
+
+def run_generation(prompts: Path | str, out_dir: Path | str, generator: str, checkpoint: str | None = None,
+                   duration: float = 5.0, sample_rate: int = 16000, batch_size: int = 8, seed: int | None = None,
+                   shard: str | None = None, settings: dict[str, Any] | None = None,
+                   negative_prompt: str | None = None, device: str | None = None, dtype: str | None = None,
+                   band_limit_hz: int | None = None, executor: str = "local", progress: bool = True) -> RunSummary:
+    """Generate every clip of `prompts` (or of one shard) into `out_dir`, resuming where an earlier run stopped.
+
+    Args:
+        seed: the study seed each clip's seed derives from, with its label and index; default: the prompt file's.
+        settings: backend settings such as steps and guidance_scale (None values mean the backend default).
+        negative_prompt: overrides the prompt file's; refused for generators without negative prompts.
+    """
+    prompt_set = read_prompts(prompts)
+    if duration <= 0 or sample_rate <= 0:
+        raise ConfigError(f"--duration {duration} and --sample-rate {sample_rate} must both be positive")
+    backend = generator_class(generator)
+    generator_settings = backend.validate_settings(settings or {}).model_dump(mode="json")
+    checkpoint = checkpoint or backend.default_checkpoint
+    notes = []
+    if negative_prompt is not None and not backend.supports_negative_prompt:
+        raise ConfigError(f"generator '{generator}' takes no negative prompt; leave --negative-prompt out")
+    if negative_prompt is None and prompt_set.negative_prompt:
+        if backend.supports_negative_prompt:
+            negative_prompt = prompt_set.negative_prompt
+        else:
+            notes.append(f"the prompt file's negative prompt is not used: {generator} takes none")
+    run_settings = RunSettings(generator=generator, checkpoint=checkpoint, duration=float(duration),
+                               sample_rate=int(sample_rate), batch_size=int(batch_size),
+                               seed=prompt_set.seed if seed is None else int(seed), strategy=prompt_set.strategy,
+                               generator_settings={key: value for key, value in (settings or {}).items()
+                                                   if value is not None},
+                               device=device, dtype=dtype, band_limit_hz=band_limit_hz)
+    shard_index, shard_count = parse_shard(shard)
+    out_dir = Path(out_dir)
+    with exclusive_run(out_dir, "synthaudio generate"):
+        jobs = plan_jobs(prompt_set, out_dir, run_settings.seed, negative_prompt, source=str(prompts))
+        batches = shard_batches(batches_of(jobs, batch_size), shard_index, shard_count)
+        finished = recover_finished(out_dir)
+        planned = [job for batch in batches for job in batch]
+        check_same_run(out_dir, finished, planned, run_settings, checkpoint, generator_settings)
+        todo = [Batch(batch, frozenset(job.id for job in batch if job.id not in finished)) for batch in batches]
+        todo = [batch for batch in todo if batch.pending]
+        summary = RunSummary(out_dir=out_dir, planned=len(planned), written=0,
+                             skipped=len(planned) - sum(len(batch.pending) for batch in todo), notes=notes)
+        try:
+            if todo:
+                _execute(todo, run_settings, out_dir, executor, summary, progress)
+        finally:  # keep metadata.csv in step with the manifest, even when a batch failed
+            manifest = out_dir / MANIFEST
+            write_metadata_csv(out_dir, read_manifest(manifest, check_files=False) if manifest.exists() else [])
+    return summary
+
+
+def _execute(todo: list[Batch], settings: RunSettings, out_dir: Path, executor_name: str, summary: RunSummary,
+             progress: bool) -> None:
+    started = time.monotonic()
+    executor = make_executor(executor_name, settings, out_dir)
+    summary.load_seconds = time.monotonic() - started
+    started = time.monotonic()
+    try:
+        with ManifestAppender(out_dir) as appender, \
+                _progress(sum(len(batch.pending) for batch in todo), f"{settings.generator}", progress) as bar:
+            for clips in executor.run(todo):
+                for clip in clips:
+                    appender.append(clip)  # only now, with its WAV complete on disk, does the clip count as done
+                summary.written += len(clips)
+                bar.update(len(clips))
+    finally:
+        summary.generate_seconds = time.monotonic() - started
+        executor.close()

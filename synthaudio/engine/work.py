@@ -1,0 +1,95 @@
+"""The per-batch work, as plain functions an executor (local now, a Ray actor later) can call:
+`generate_batch` runs the model on a batch of jobs, `write_clip` post-processes one waveform and writes it
+atomically. Planning, resuming and the manifest stay with the driver.
+"""
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from synthaudio.audio import band_limit, fix_length, peak_normalize, resample, write_wav
+from synthaudio.engine.plan import Job
+from synthaudio.errors import AudioError
+from synthaudio.generators import GenerationRequest, Generator, get_generator
+from synthaudio.manifest import Clip
+
+
+@dataclass(frozen=True)
+class RunSettings:
+    """Everything that decides the audio of a run (picklable, so a remote worker can rebuild the generator)."""
+
+    generator: str
+    checkpoint: str | None
+    duration: float
+    sample_rate: int
+    batch_size: int
+    seed: int
+    strategy: str
+    generator_settings: dict[str, Any] = field(default_factory=dict)
+    device: str | None = None
+    dtype: str | None = None
+    band_limit_hz: int | None = None
+    peak_dbfs: float = -1.0
+
+
+@dataclass
+class Waveform:
+    """A generated clip before post-processing, with what made it."""
+
+    samples: np.ndarray
+    sample_rate: int
+    meta: dict[str, Any]
+    provenance: dict[str, Any]
+
+
+def make_generator(settings: RunSettings) -> Generator:
+    return get_generator(settings.generator, settings.checkpoint, settings.device, settings.dtype,
+                         **settings.generator_settings)
+
+
+def generate_batch(generator: Generator, jobs: list[Job], settings: RunSettings) -> list[tuple[Job, Waveform]]:
+    """Generate every job of the batch in one model call; (job, waveform at the native rate) in job order."""
+    requests = [GenerationRequest(prompt=job.prompt, seed=job.seed, duration=settings.duration,
+                                  negative_prompt=job.negative_prompt) for job in jobs]
+    results = generator.generate_with_meta(requests)
+    if len(results) != len(jobs):
+        raise RuntimeError(f"generator '{generator.name}' returned {len(results)} clips for {len(jobs)} prompts")
+    provenance = generator.provenance()
+    return [(job, Waveform(samples, generator.native_sample_rate, meta, provenance))
+            for job, (samples, meta) in zip(jobs, results, strict=True)]
+
+
+def postprocess(samples: np.ndarray, native_rate: int, settings: RunSettings) -> np.ndarray:
+    """Mono float32 at the target rate (soxr), optionally band-limited, cut or padded to the duration, peaked."""
+    audio = resample(np.asarray(samples, dtype=np.float32), native_rate, settings.sample_rate)
+    if settings.band_limit_hz:
+        audio = band_limit(audio, settings.sample_rate, 2 * settings.band_limit_hz)
+    audio = fix_length(audio, int(round(settings.duration * settings.sample_rate)))
+    return peak_normalize(audio, settings.peak_dbfs)
+
+
+def write_clip(out_dir: Path | str, job: Job, waveform: Waveform, settings: RunSettings) -> Clip:
+    """Post-process and atomically write one clip; returns its manifest row (written by the driver)."""
+    path = Path(out_dir) / job.relpath
+    if not np.isfinite(waveform.samples).all():
+        dtype = waveform.provenance.get("dtype")
+        raise AudioError(path, f"generator '{settings.generator}' produced NaN/Inf samples for clip '{job.id}' "
+                               f"(dtype {dtype}); rerun with --dtype float32 (or bfloat16 on a GPU)")
+    write_wav(path, postprocess(waveform.samples, waveform.sample_rate, settings), settings.sample_rate)
+    provenance = waveform.provenance
+    meta: dict[str, Any] = {
+        "index": job.index, "settings": provenance["settings"], "negative_prompt": job.negative_prompt,
+        "base_seed": settings.seed, "batch_size": settings.batch_size, "device": provenance["device"],
+        "native_sample_rate": waveform.sample_rate, "peak_dbfs": settings.peak_dbfs,
+        "band_limit_hz": settings.band_limit_hz, "versions": provenance["versions"]}
+    for optional in ("dtype", "seeding"):
+        if optional in provenance:
+            meta[optional] = provenance[optional]
+    if waveform.meta:
+        meta["controls"] = waveform.meta
+    return Clip(id=job.id, path=str(path.resolve()), label=job.label, split="train", fold=None, source="synthetic",
+                duration=float(settings.duration), sample_rate=settings.sample_rate, generator=settings.generator,
+                checkpoint=provenance["checkpoint"], prompt=job.prompt, strategy=settings.strategy, seed=job.seed,
+                random_weights=bool(provenance["random_weights"]), meta=meta)

@@ -1,0 +1,247 @@
+"""Offline speech for keyword data: espeak-ng voices (Debian package `espeak-ng`) steered by speaking-style words.
+
+A prompt is "text, descriptor, descriptor, ..." as the prompts stage writes it: "seven" (label-guided) or
+"seven, fast, deep, whispered" (LLM-assisted). The text before the first comma is spoken; each descriptor maps
+through `LEXICON` onto espeak-ng's controls:
+
+- accent (`-v`): american/us, british/english/uk, scottish, posh/rp, caribbean/jamaican, northern/lancashire,
+  midlands, new york;
+- voice variant (`+m1`..`+m7`, `+f1`..`+f5`, `+whisper`, `+croak`, `+grandpa`/`+grandma`, `+robosoft`):
+  male/man, female/woman, child/kid/young, old/elderly, whisper(ed)/hushed/breathy, hoarse/raspy/croaky/gravelly,
+  robotic;
+- rate (`-s`, words per minute): fast/quick/rapid/hurried vs slow/drawn-out/measured;
+- pitch (`-p`, 0-99): high/high-pitched/shrill/squeaky vs low/deep/bass;
+- amplitude (`-a`, 0-200): loud/shouted/yelling vs soft/quiet/gentle/muted;
+- emotions combine those: angry, happy/cheerful/excited, sad, calm/relaxed, bored/monotone, nervous/anxious,
+  surprised.
+
+A multi-word descriptor ("very fast", "deep male") uses each word it knows; unknown words are recorded, not
+silently dropped. Every control a descriptor leaves open is drawn from the clip's seed, so label-guided clips still
+vary in accent, voice, rate, pitch and loudness. The spoken word is placed at a seed-drawn offset in the clip (as
+in recorded keyword datasets). The chosen controls go into the manifest row's `meta`.
+"""
+
+import io
+import re
+import shutil
+import subprocess
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import numpy as np
+from pydantic import Field, field_validator
+
+from synthaudio.audio import resample
+from synthaudio.errors import ConfigError, MissingDependencyError
+from synthaudio.generators.base import GenerationRequest, Generator, GeneratorSettings
+from synthaudio.seeding import rng
+
+ENGLISH_ACCENTS = ("en-us", "en-gb", "en-gb-scotland", "en-gb-x-rp", "en-029", "en-gb-x-gbclan", "en-gb-x-gbcwmd",
+                   "en-us-nyc")
+MALE_VARIANTS = ("m1", "m2", "m3", "m4", "m5", "m6", "m7")
+FEMALE_VARIANTS = ("f1", "f2", "f3", "f4", "f5")
+# Ranges each control is drawn from (uniformly, by the clip's seed); descriptors pick the range.
+RANGES = {
+    "rate": {"slow": (100, 140), "normal": (150, 200), "fast": (220, 280)},
+    "pitch": {"low": (10, 30), "normal": (35, 65), "high": (70, 95)},
+    "amplitude": {"soft": (40, 70), "normal": (90, 120), "loud": (150, 190)},
+}
+
+
+def _entries(words: str, **controls: str) -> dict[str, dict[str, str]]:
+    return {word: controls for word in words.split("|")}
+
+
+LEXICON: dict[str, dict[str, str]] = {
+    **_entries("fast|quick|quickly|rapid|rapidly|hurried|rushed|brisk", rate="fast"),
+    **_entries("slow|slowly|drawn out|drawling|measured|deliberate|leisurely", rate="slow"),
+    **_entries("high|high pitched|shrill|squeaky|piercing", pitch="high"),
+    **_entries("low|low pitched|deep|bass|booming", pitch="low"),
+    **_entries("loud|loudly|shouted|shouting|yelled|yelling|emphatic", amplitude="loud"),
+    **_entries("soft|softly|quiet|quietly|gentle|muted|mumbled|faint", amplitude="soft"),
+    **_entries("male|man|masculine|boy", gender="male"),
+    **_entries("female|woman|feminine|girl", gender="female"),
+    **_entries("child|childlike|kid|young|youthful", gender="female", pitch="high"),
+    **_entries("old|elderly|aged|older", age="old", rate="slow"),
+    **_entries("whisper|whispered|whispering|hushed|breathy", variant="whisper"),
+    **_entries("hoarse|raspy|croaky|croaking|gravelly|rough|husky", variant="croak"),
+    **_entries("robotic|mechanical|synthetic", variant="robosoft"),
+    **_entries("american|us", voice="en-us"),
+    **_entries("british|english|uk", voice="en-gb"),
+    **_entries("scottish|scots", voice="en-gb-scotland"),
+    **_entries("posh|rp|received pronunciation", voice="en-gb-x-rp"),
+    **_entries("caribbean|jamaican", voice="en-029"),
+    **_entries("northern|lancashire|lancastrian", voice="en-gb-x-gbclan"),
+    **_entries("midlands|west midlands|brummie", voice="en-gb-x-gbcwmd"),
+    **_entries("new york|new yorker", voice="en-us-nyc"),
+    **_entries("angry|furious|annoyed|irritated", rate="fast", amplitude="loud"),
+    **_entries("happy|cheerful|excited|joyful|enthusiastic|energetic", rate="fast", pitch="high"),
+    **_entries("sad|gloomy|unhappy|depressed|tired|sleepy", rate="slow", pitch="low", amplitude="soft"),
+    **_entries("calm|relaxed|soothing|peaceful", rate="slow", amplitude="soft"),
+    **_entries("bored|monotone|flat", rate="slow"),
+    **_entries("nervous|anxious|fearful|scared|afraid", rate="fast", pitch="high", amplitude="soft"),
+    **_entries("surprised|astonished", pitch="high", amplitude="loud"),
+    **_entries("neutral|normal|clear|plain|natural", rate="normal"),
+}
+
+
+def _normalise(descriptor: str) -> str:
+    return re.sub(r"\s+", " ", re.sub(r"[-_]", " ", descriptor.lower())).strip(" .;:!?\"'")
+
+
+def split_prompt(prompt: str) -> tuple[str, list[str]]:
+    """('text to speak', [descriptors]) from 'text, descriptor, descriptor'."""
+    text, _, rest = prompt.partition(",")
+    return text.strip(), [part.strip() for part in rest.split(",") if part.strip()]
+
+
+def descriptor_controls(descriptors: Sequence[str]) -> tuple[dict[str, str], list[str], list[str]]:
+    """(merged controls, descriptors used, descriptors not understood); later descriptors win."""
+    controls: dict[str, str] = {}
+    used: list[str] = []
+    ignored: list[str] = []
+    for descriptor in descriptors:
+        key = _normalise(descriptor)
+        matches = [LEXICON[key]] if key in LEXICON else [LEXICON[word] for word in key.split() if word in LEXICON]
+        if not matches:
+            ignored.append(descriptor)
+            continue
+        for match in matches:
+            controls.update(match)
+        used.append(descriptor)
+    return controls, used, ignored
+
+
+@dataclass(frozen=True)
+class VoiceControls:
+    """One espeak-ng rendering: `-v voice+variant -s rate -p pitch -a amplitude`."""
+
+    text: str
+    voice: str
+    variant: str
+    rate: int
+    pitch: int
+    amplitude: int
+
+    def command(self, executable: str) -> list[str]:
+        # The text goes through stdin, never argv: a prompt starting with '-' must not be read as an option.
+        return [executable, "-v", f"{self.voice}+{self.variant}", "-s", str(self.rate), "-p", str(self.pitch),
+                "-a", str(self.amplitude), "--stdin", "--stdout"]
+
+
+def choose_controls(prompt: str, seed: int, voices: Sequence[str]) -> tuple[VoiceControls, dict[str, Any]]:
+    """The controls for one clip, and the provenance of that choice (descriptors used and ignored)."""
+    text, descriptors = split_prompt(prompt)
+    wanted, used, ignored = descriptor_controls(descriptors)
+    draw = rng(seed, "tts-voice")
+    # Every draw is made whatever the descriptors say, so a descriptor never shifts the other controls' draws.
+    voice = voices[int(draw.integers(len(voices)))]
+    gender = ("male", "female")[int(draw.integers(2))]
+    variant_pick = int(draw.integers(len(MALE_VARIANTS) * len(FEMALE_VARIANTS)))
+    uniforms = {name: float(draw.random()) for name in RANGES}
+    gender = wanted.get("gender", gender)
+    variant = (FEMALE_VARIANTS if gender == "female" else MALE_VARIANTS)[
+        variant_pick % (len(FEMALE_VARIANTS) if gender == "female" else len(MALE_VARIANTS))]
+    if wanted.get("age") == "old":
+        variant = "grandma" if gender == "female" else "grandpa"
+    if "variant" in wanted:
+        variant = "whisperf" if wanted["variant"] == "whisper" and gender == "female" else wanted["variant"]
+    values = {}
+    for name, ranges in RANGES.items():
+        low, high = ranges[wanted.get(name, "normal")]
+        values[name] = int(round(low + uniforms[name] * (high - low)))
+    controls = VoiceControls(text=text, voice=wanted.get("voice", voice), variant=variant, **values)
+    return controls, {"descriptors_used": used, "descriptors_ignored": ignored}
+
+
+class TTSSettings(GeneratorSettings):
+    voices: tuple[str, ...] = Field(ENGLISH_ACCENTS, min_length=1,
+                                    description="espeak-ng voices (accents) drawn per clip where no descriptor picks")
+
+    @field_validator("voices", mode="before")
+    @classmethod
+    def _split(cls, value):
+        return tuple(part.strip() for part in value.split(",") if part.strip()) if isinstance(value, str) else value
+
+
+def installed_voices(executable: str) -> set[str]:
+    """Language codes and voice names espeak-ng knows (from `espeak-ng --voices`)."""
+    listing = subprocess.run([executable, "--voices"], capture_output=True, text=True, check=True).stdout
+    names: set[str] = set()
+    for line in listing.splitlines()[1:]:
+        columns = line.split()
+        if len(columns) >= 4:
+            names.update({columns[1], columns[3]})
+    return names
+
+
+class TTSGenerator(Generator):
+    name = "tts"
+    default_checkpoint = "espeak-ng"
+    Settings = TTSSettings
+    uses_torch = False
+
+    def _load(self) -> None:
+        if self.checkpoint != "espeak-ng":
+            raise ConfigError(f"generator 'tts' speaks with espeak-ng; --checkpoint {self.checkpoint} is not known "
+                              "(leave --checkpoint out)")
+        executable = shutil.which("espeak-ng")
+        if executable is None:
+            raise MissingDependencyError("espeak-ng", "the tts generator",
+                                         "sudo apt-get install espeak-ng (Debian/Ubuntu)")
+        self.executable = executable
+        unknown = sorted(set(self.settings.voices) - installed_voices(executable))
+        if unknown:
+            raise ConfigError(f"tts voices not known to espeak-ng: {', '.join(unknown)} (list them with "
+                              "`espeak-ng --voices=en`)")
+        self.native_sample_rate = 22050
+        banner = subprocess.run([executable, "--version"], capture_output=True, text=True).stdout
+        found = re.search(r"\d+(\.\d+)+", banner)
+        self.version = found.group(0) if found else banner.strip()
+
+    def library_versions(self) -> dict[str, str]:
+        return {"espeak-ng": self.version}
+
+    def _speak(self, controls: VoiceControls) -> np.ndarray:
+        import soundfile
+
+        result = subprocess.run(controls.command(self.executable), input=controls.text.encode("utf-8"),
+                                capture_output=True, check=False)
+        if result.returncode != 0 or len(result.stdout) <= 44:  # espeak-ng exits 0 even for an unknown voice
+            problem = result.stderr.decode("utf-8", "replace").strip() or "no audio produced"
+            raise ConfigError(f"espeak-ng could not speak {controls.text!r} with voice "
+                              f"{controls.voice}+{controls.variant}: {problem}")
+        samples, rate = soundfile.read(io.BytesIO(result.stdout), dtype="float32")
+        samples = samples if samples.ndim == 1 else samples.mean(axis=1)
+        return resample(samples, rate, self.native_sample_rate)  # MBROLA voices speak at 16 kHz
+
+    def _place(self, speech: np.ndarray, request: GenerationRequest) -> tuple[np.ndarray, dict[str, Any]]:
+        """The speech (leading and trailing silence trimmed) at a seed-drawn offset in a clip of the requested
+        length; longer speech is kept whole and flagged, the engine cuts it."""
+        loud = np.flatnonzero(np.abs(speech) > 0.01 * (np.max(np.abs(speech)) or 1.0))
+        speech = speech[loud[0]: loud[-1] + 1] if loud.size else speech
+        window = int(round(request.duration * self.native_sample_rate))
+        spare = window - len(speech)
+        offset = int(rng(request.seed, "tts-offset").integers(spare + 1)) if spare > 0 else 0
+        clip = np.zeros(max(window, len(speech)), dtype=np.float32)
+        clip[offset: offset + len(speech)] = speech
+        return clip, {"offset_s": round(offset / self.native_sample_rate, 4),
+                      "speech_s": round(len(speech) / self.native_sample_rate, 4), "truncated": spare < 0}
+
+    def generate_with_meta(self, requests: Sequence[GenerationRequest]) -> list[tuple[np.ndarray, dict[str, Any]]]:
+        choices = [choose_controls(request.prompt, request.seed, self.settings.voices) for request in requests]
+        for controls, _ in choices:
+            if not controls.text:
+                raise ConfigError("tts prompt has no text before its first comma; write 'word, descriptor, ...'")
+        with ThreadPoolExecutor(max_workers=max(1, min(8, len(requests)))) as pool:  # one espeak-ng process per clip
+            speeches = list(pool.map(self._speak, [controls for controls, _ in choices]))
+        results = []
+        for request, (controls, provenance), speech in zip(requests, choices, speeches, strict=True):
+            clip, placement = self._place(speech, request)
+            results.append((clip, {**asdict(controls), **provenance, **placement}))
+        return results
+
+    def generate(self, requests: Sequence[GenerationRequest]) -> list[np.ndarray]:
+        return [clip for clip, _ in self.generate_with_meta(requests)]
