@@ -1,0 +1,514 @@
+"""study.yaml: the pydantic models of a study, loaded with errors that name the file, the line and the field.
+
+Every mapping forbids unknown keys, so a typo is an error, never a silently ignored setting. Paths are relative to
+the YAML file's folder. Names defined in one section (datasets, label_sets, prompts, generators) are checked where
+other sections refer to them. Checks that need the prepared data (e.g. that a listed label exists in the dataset)
+happen when the study is planned, with the same kind of message (`StudyConfig.where`).
+"""
+
+import math
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from synthaudio.errors import ConfigError
+from synthaudio.yaml_source import YamlDocument, describe, read_yaml, where
+
+Domain = Literal["sound", "music", "speech", "action"]
+PromptStrategy = Literal["label", "llm", "caption"]
+Protocol = Literal["validation", "paper"]
+EXPERIMENT_KINDS = ("zero_shot", "quantity", "mixed", "filtered", "speech_augment")
+# the study sets these per training run; a `training:` section may not
+STUDY_OWNED_TRAINING = {"seed": "seeds: [...] at the top of the study", "protocol": "protocol: at the top of the study",
+                        "labels": "the dataset's labels (datasets.<name>.labels)"}
+DEFAULT_DOMAINS = {"esc50": "sound", "gtzan": "music", "ucf101": "action", "activitynet": "action",
+                   "speechcommands": "speech", "iemocap": "speech"}
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+def _check_fraction(value: float) -> float:
+    if not (math.isfinite(value) and 0 < value <= 1):
+        raise ValueError(f"a fraction must be in (0, 1], got {value!r}")
+    return float(value)
+
+
+Fraction = Annotated[float, AfterValidator(_check_fraction)]
+
+
+class LabelSet(Strict):
+    """A named list of class labels (e.g. ESC-50's 50 classes as prompt labels for a noise pool)."""
+
+    labels: list[str] = Field(min_length=1)
+    domain: Domain
+
+    @field_validator("labels")
+    @classmethod
+    def _distinct(cls, labels: list[str]) -> list[str]:
+        if len(set(labels)) != len(labels) or any(not label.strip() for label in labels):
+            raise ValueError("labels must be distinct, non-empty names")
+        return labels
+
+
+class DatasetEntry(Strict):
+    """A real dataset: a recipe over its official layout (see `synthaudio prepare`), or a prepared manifest."""
+
+    recipe: str | None = Field(default=None, description="esc50, gtzan, speechcommands, iemocap, ucf101, "
+                                                         "activitynet or folder")
+    root: Path | None = Field(default=None, description="the dataset folder in its official layout")
+    options: dict[str, Any] = Field(default_factory=dict, description="recipe options, e.g. {test_fold: 1}")
+    manifest: Path | None = Field(default=None, description="a clip manifest instead of recipe + root")
+    extra_manifests: dict[str, Path] = Field(default_factory=dict,
+                                             description="with `manifest`: further manifests, e.g. {noise: ...}")
+    labels: list[str] | str | None = Field(default=None, description="only these labels (a list or a label set)")
+    domain: Domain | None = Field(default=None, description="what the labels describe, for prompts")
+    seed: int = Field(default=0, description="seed of the recipe's validation/test splits")
+
+    @model_validator(mode="after")
+    def _one_source(self) -> "DatasetEntry":
+        if self.manifest is None and (self.recipe is None or self.root is None):
+            raise ValueError("give either recipe + root (a dataset in its official layout) or manifest (a clip "
+                             "manifest)")
+        if self.manifest is not None and (self.recipe is not None or self.root is not None or self.options):
+            raise ValueError("give either recipe + root (+ options) or manifest, not both")
+        if self.extra_manifests and self.manifest is None:
+            raise ValueError("extra_manifests go with manifest; a recipe writes its own (e.g. speechcommands' noise)")
+        if self.recipe is not None:
+            from synthaudio.datasets import RECIPES
+
+            if self.recipe not in RECIPES:
+                raise ValueError(f"unknown recipe '{self.recipe}'; known recipes: {', '.join(RECIPES)}")
+        if self.domain is None:
+            self.domain = DEFAULT_DOMAINS.get(self.recipe or "")
+        return self
+
+
+class PromptsEntry(Strict):
+    """A prompt strategy: label templates, LLM-assisted descriptors, or LLM captions (see `synthaudio prompts`)."""
+
+    strategy: PromptStrategy
+    llm: dict[str, Any] | None = Field(default=None, description="LLM backend settings, e.g. {backend: smollm2}")
+    descriptors: Path | None = Field(default=None, description="reuse a descriptor file instead of asking an LLM")
+    options: dict[str, Any] = Field(default_factory=dict, description="further prompt-builder options")
+
+    @model_validator(mode="after")
+    def _llm_where_needed(self) -> "PromptsEntry":
+        if self.strategy == "label" and (self.llm is not None or self.descriptors is not None):
+            raise ValueError("strategy 'label' uses no LLM: remove llm/descriptors")
+        if self.strategy == "caption" and self.descriptors is not None:
+            raise ValueError("strategy 'caption' has no descriptor file: the LLM writes whole captions")
+        return self
+
+
+class Postprocess(Strict):
+    """Processing applied to a generated pool, written as a derived pool (the generated clips are reused)."""
+
+    band_limit_hz: int = Field(gt=0, description="highest frequency kept, Hz (4000: telephone band, 8 kHz "
+                                                 "sampling)")
+
+
+class GeneratorEntry(Strict):
+    """A generator with its checkpoint and settings (see `synthaudio generate`)."""
+
+    generator: str
+    checkpoint: str | None = Field(default=None, description="HF id, local path, or tiny-random (tests)")
+    duration: float = Field(gt=0, description="seconds per clip")
+    sample_rate: int = Field(default=16000, gt=0)
+    batch_size: int = Field(default=8, ge=1)
+    settings: dict[str, Any] = Field(default_factory=dict, description="backend settings, e.g. {steps: 50}")
+    device: str | None = None
+    dtype: str | None = None
+    postprocess: Postprocess | None = None
+
+    @field_validator("generator")
+    @classmethod
+    def _known(cls, name: str) -> str:
+        from synthaudio.generators import REGISTRY
+
+        if name not in REGISTRY:
+            raise ValueError(f"unknown generator '{name}'; known generators: {', '.join(REGISTRY)}")
+        return name
+
+
+class SyntheticSource(Strict):
+    """A synthetic pool named by its labels (a dataset or a label set), generator, prompts and size."""
+
+    labels: str = Field(description="a dataset name or a label-set name")
+    generator: str
+    prompts: str
+    clips_per_class: int = Field(gt=0)
+
+
+class ClassFilter(Strict):
+    """The study's filter: drop the synthetic clips of the classes whose zero-shot precision is lowest."""
+
+    bottom_percent: float = Field(default=20.0, gt=0, lt=100, description="share of classes dropped")
+
+
+class ClipFilter(Strict):
+    """Drop synthetic clips that a scorer (e.g. a model trained on the real training data) finds unlike their label."""
+
+    scorer: str = "real_model"
+    threshold: float = Field(default=0.5, ge=0, le=1, description="minimum score of the clip's own label")
+    options: dict[str, Any] = Field(default_factory=dict)
+
+
+class Experiment(Strict):
+    """Fields every experiment has."""
+
+    dataset: str
+    training: dict[str, Any] = Field(default_factory=dict, description="overrides of the study's training section")
+
+
+class SyntheticGrid(Experiment):
+    generators: list[str] = Field(min_length=1)
+    prompts: list[str] = Field(min_length=1)
+
+
+def _positive_counts(values: list[int]) -> list[int]:
+    if len(set(values)) != len(values):
+        raise ValueError(f"clips_per_class values must be distinct, got {values}")
+    for value in values:
+        if not isinstance(value, int) or value < 1:
+            raise ValueError(f"clips_per_class values must be whole numbers >= 1, got {value!r}")
+    return sorted(values)
+
+
+class ZeroShot(SyntheticGrid):
+    """Train on synthetic clips only, test on real clips: per generator x prompt strategy x clips per class."""
+
+    kind: Literal["zero_shot"]
+    clips_per_class: int | list[int]
+    validation: Literal["real", "synthetic_holdout"] = Field(
+        default="real", description="real: select on the real val split; synthetic_holdout: on held-out "
+                                    "synthetic clips (pure zero-shot, e.g. when the real data is test only)")
+    holdout_fraction: float = Field(default=0.2, gt=0, lt=1)
+
+    @field_validator("clips_per_class")
+    @classmethod
+    def _counts(cls, value):
+        return _positive_counts(value if isinstance(value, list) else [value])
+
+    @property
+    def counts(self) -> list[int]:
+        return list(self.clips_per_class)
+
+
+class Quantity(ZeroShot):
+    """Zero-shot accuracy as a function of clips per class."""
+
+    kind: Literal["quantity"]  # type: ignore[assignment]
+
+    @field_validator("clips_per_class")
+    @classmethod
+    def _several(cls, value):
+        if len(value) < 2:
+            raise ValueError("a quantity experiment needs at least two clips_per_class values")
+        return value
+
+
+class Mixed(SyntheticGrid):
+    """Real training fractions x synthetic amounts, with the real-only baseline at each fraction."""
+
+    kind: Literal["mixed"]
+    clips_per_class: list[int] = Field(min_length=1)
+    real_fractions: list[Fraction] = Field(min_length=1)
+
+    @field_validator("clips_per_class")
+    @classmethod
+    def _counts(cls, value):
+        return _positive_counts(value)
+
+    @field_validator("real_fractions")
+    @classmethod
+    def _fractions(cls, values: list[float]) -> list[float]:
+        if len(set(values)) != len(values):
+            raise ValueError(f"real_fractions must be distinct, got {values}")
+        return sorted(float(v) for v in values)
+
+
+class Filtered(Mixed):
+    """Mixed training with filtered synthetic data: class-level (zero-shot precision) and/or clip-level."""
+
+    kind: Literal["filtered"]  # type: ignore[assignment]
+    class_filter: ClassFilter | None = Field(default_factory=ClassFilter)
+    clip_filter: ClipFilter | None = None
+
+    @model_validator(mode="after")
+    def _some_filter(self) -> "Filtered":
+        if self.class_filter is None and self.clip_filter is None:
+            raise ValueError("give class_filter and/or clip_filter")
+        return self
+
+
+class NoiseSource(Strict):
+    """Noise for augmentation or testing: a synthetic pool, a real dataset (or one of its extra manifests), or a
+    manifest file."""
+
+    synthetic: SyntheticSource | None = None
+    dataset: str | None = None
+    extra: str | None = Field(default=None, description="the dataset's extra manifest, e.g. noise")
+    split: str | None = Field(default=None, description="only rows of this split (default: all rows)")
+    manifest: Path | None = None
+
+    @model_validator(mode="after")
+    def _one_source(self) -> "NoiseSource":
+        given = [name for name in ("synthetic", "dataset", "manifest") if getattr(self, name) is not None]
+        if len(given) != 1:
+            raise ValueError("give exactly one of synthetic, dataset or manifest")
+        if self.extra is not None and self.dataset is None:
+            raise ValueError("extra names an extra manifest of a dataset: give dataset too")
+        return self
+
+
+class SpeechAugment(Experiment):
+    """Speech training augmented with background noise pools, tested clean and at fixed SNRs with other noise."""
+
+    kind: Literal["speech_augment"]
+    noise: dict[str, NoiseSource] = Field(min_length=1, description="augmentation pools by name, compared with "
+                                                                    "training without augmentation")
+    train_snr_db: tuple[float, float] = (3.0, 30.0)
+    augment_p: float = Field(default=1.0, gt=0, le=1)
+    invert_polarity_p: float = Field(default=0.5, ge=0, le=1)
+    test_noise: NoiseSource
+    test_snr_db: list[float] = Field(default_factory=lambda: [5.0, 10.0, 20.0], min_length=1)
+    real_fraction: Fraction = 1.0
+
+    @field_validator("train_snr_db")
+    @classmethod
+    def _ordered(cls, value):
+        if value[0] > value[1]:
+            raise ValueError(f"train_snr_db must be [low, high] with low <= high, got {list(value)}")
+        return value
+
+    @field_validator("noise")
+    @classmethod
+    def _names(cls, value):
+        if "none" in value:
+            raise ValueError("'none' is the name of the run without augmentation; name the pool otherwise")
+        return value
+
+    @field_validator("test_snr_db")
+    @classmethod
+    def _finite(cls, values):
+        if any(not math.isfinite(v) for v in values) or len(set(values)) != len(values):
+            raise ValueError(f"test_snr_db must be distinct finite numbers, got {values}")
+        return sorted(values)
+
+
+AnyExperiment = Annotated[ZeroShot | Quantity | Mixed | Filtered | SpeechAugment, Field(discriminator="kind")]
+
+
+class StudyConfig(Strict):
+    """A whole study."""
+
+    name: str = Field(min_length=1)
+    description: str = ""
+    output: Path | None = Field(default=None, description="default output folder (--out overrides)")
+    protocol: Protocol = Field(default="validation", description="validation (honest) or paper (selection and "
+                                                                 "class-filter precision on TEST: optimistic)")
+    seeds: list[int] = Field(default_factory=lambda: [0], min_length=1)
+    generation_seed: int = 0
+    vary_generation_seed: bool = Field(default=False, description="one synthetic pool per training seed")
+    subset_seed: int = Field(default=0, description="seed of the real training fractions")
+    resample_real_subsets: bool = Field(default=False, description="draw each real fraction anew per seed")
+    feature_cache: Path | None = Field(default=None, description="default: OUT/cache/features")
+    label_sets: dict[str, LabelSet] = Field(default_factory=dict)
+    datasets: dict[str, DatasetEntry] = Field(min_length=1)
+    prompts: dict[str, PromptsEntry] = Field(default_factory=dict)
+    generators: dict[str, GeneratorEntry] = Field(default_factory=dict)
+    training: dict[str, Any] = Field(default_factory=dict, description="TrainSettings shared by every run")
+    experiments: dict[str, AnyExperiment] = Field(min_length=1)
+
+    # not part of the YAML: where it came from, to point at lines in messages
+    _source: Path | None = None
+    _nodes: Any = None
+
+    @field_validator("seeds")
+    @classmethod
+    def _distinct_seeds(cls, seeds: list[int]) -> list[int]:
+        if len(set(seeds)) != len(seeds):
+            raise ValueError(f"seeds must be distinct, got {seeds}")
+        return seeds
+
+    def where(self, *loc: str | int) -> str:
+        """'file:line: a.b.c' for a field, to start an error message with."""
+        return where(self._source, self._nodes, loc)
+
+    def error(self, loc: tuple, problem: str) -> ConfigError:
+        return ConfigError(f"{self.where(*loc)}: {problem}")
+
+    def training_settings(self, experiment: str | None = None):
+        """The validated TrainSettings of an experiment (study section + the experiment's overrides)."""
+        from synthaudio.training import TrainSettings
+
+        merged = dict(self.training)
+        if experiment is not None:
+            merged.update(self.experiments[experiment].training)
+        return TrainSettings.model_validate(merged)
+
+    def labels_of(self, name: str) -> list[str] | None:
+        """The labels a dataset is restricted to (list or label set), or of a label set; None: all of them."""
+        if name in self.label_sets:
+            return list(self.label_sets[name].labels)
+        labels = self.datasets[name].labels
+        if isinstance(labels, str):
+            return list(self.label_sets[labels].labels)
+        return labels
+
+
+# ---------------------------------------------------------------- cross-references
+
+def _check_references(config: StudyConfig) -> None:
+    def need(kind: str, names: dict, name: str, loc: tuple) -> None:
+        if name not in names:
+            known = ", ".join(names) or "none defined"
+            raise config.error(loc, f"{kind} '{name}' is not defined (defined {kind}s: {known})")
+
+    for name, dataset in config.datasets.items():
+        if isinstance(dataset.labels, str):
+            need("label set", config.label_sets, dataset.labels, ("datasets", name, "labels"))
+    clash = set(config.datasets) & set(config.label_sets)
+    if clash:
+        raise config.error(("label_sets",), f"{', '.join(sorted(clash))}: a label set may not share a dataset's name")
+
+    def check_synthetic(source: SyntheticSource, loc: tuple) -> None:
+        if source.labels not in config.datasets and source.labels not in config.label_sets:
+            raise config.error(loc + ("labels",), f"'{source.labels}' is neither a dataset nor a label set (datasets:"
+                                                  f" {', '.join(config.datasets)}; label sets: "
+                                                  f"{', '.join(config.label_sets) or 'none'})")
+        need("generator", config.generators, source.generator, loc + ("generator",))
+        need("prompts", config.prompts, source.prompts, loc + ("prompts",))
+
+    def check_noise(source: NoiseSource, loc: tuple) -> None:
+        if source.synthetic is not None:
+            check_synthetic(source.synthetic, loc + ("synthetic",))
+        if source.dataset is not None:
+            need("dataset", config.datasets, source.dataset, loc + ("dataset",))
+
+    from synthaudio.study.prompting import check_prompts_entry
+
+    for name, entry in config.prompts.items():
+        problem = check_prompts_entry(entry)
+        if problem is not None:
+            raise config.error(("prompts", name, *problem[0]), problem[1])
+
+    for name, entry in config.generators.items():
+        from synthaudio.generators import generator_class
+
+        try:
+            generator_class(entry.generator).validate_settings(entry.settings)
+        except ConfigError as error:
+            raise config.error(("generators", name, "settings"), str(error)) from None
+
+    for name, experiment in config.experiments.items():
+        loc = ("experiments", name)
+        need("dataset", config.datasets, experiment.dataset, loc + ("dataset",))
+        if isinstance(experiment, SyntheticGrid):
+            for index, generator in enumerate(experiment.generators):
+                need("generator", config.generators, generator, loc + ("generators", index))
+            for index, prompts in enumerate(experiment.prompts):
+                need("prompts", config.prompts, prompts, loc + ("prompts", index))
+        if isinstance(experiment, SpeechAugment):
+            for noise_name, source in experiment.noise.items():
+                check_noise(source, loc + ("noise", noise_name))
+            check_noise(experiment.test_noise, loc + ("test_noise",))
+        if isinstance(experiment, Filtered) and experiment.clip_filter is not None:
+            from synthaudio.study.filtering import SCORERS
+
+            if experiment.clip_filter.scorer not in SCORERS:
+                raise config.error(loc + ("clip_filter", "scorer"), f"unknown scorer '{experiment.clip_filter.scorer}'"
+                                                                   f"; known scorers: {', '.join(SCORERS)}")
+
+
+def _check_training(config: StudyConfig) -> None:
+    from synthaudio.training import TrainSettings
+
+    sections = [(("training",), config.training)]
+    sections += [(("experiments", name, "training"), e.training) for name, e in config.experiments.items()]
+    for loc, section in sections:
+        for key, owner in STUDY_OWNED_TRAINING.items():
+            if key in section:
+                raise config.error(loc + (key,), f"'{key}' is set by the study ({owner}); remove it here")
+    for loc, section in sections:
+        merged = {**config.training, **section}
+        try:
+            TrainSettings.model_validate(merged)
+        except ValidationError as error:
+            first = error.errors()[0]
+            field_loc = tuple(first["loc"])
+            # a bad shared value is reported where it is written, not at each experiment that inherits it
+            owner = loc if field_loc and field_loc[0] in section else ("training",)
+            raise config.error(owner + field_loc, describe(first, TrainSettings, tuple(STUDY_OWNED_TRAINING))) \
+                from None
+
+
+# ---------------------------------------------------------------- loading
+
+def parse_study(text: str, source: Path | str | None = None) -> StudyConfig:
+    """A StudyConfig from YAML text; ConfigError ('file:line: field: problem') for anything wrong."""
+    document = read_yaml(text, source)
+    if not isinstance(document.data, dict):
+        raise ConfigError(f"{document.place}: a study is a YAML mapping (name:, datasets:, experiments:, ...); got "
+                          f"{type(document.data).__name__}")
+    _check_experiment_kinds(document)
+    try:
+        config = StudyConfig.model_validate(document.data)
+    except ValidationError as error:
+        raise document.validation_error(error, StudyConfig) from None
+    config._source = Path(source) if source is not None else None
+    config._nodes = document.nodes
+    _check_references(config)
+    _check_training(config)
+    if source is not None:
+        _resolve_paths(config, Path(source).resolve().parent)
+    return config
+
+
+def _check_experiment_kinds(document: YamlDocument) -> None:
+    """An unknown or missing experiment kind, said plainly (pydantic's tagged-union message is cryptic)."""
+    experiments = document.data.get("experiments")
+    if not isinstance(experiments, dict):
+        return
+    for name, experiment in experiments.items():
+        if not isinstance(experiment, dict):
+            continue
+        kind = experiment.get("kind")
+        if kind is None:
+            raise ConfigError(f"{document.where(('experiments', name))}: missing 'kind' (one of "
+                              f"{', '.join(EXPERIMENT_KINDS)})")
+        if kind not in EXPERIMENT_KINDS:
+            raise ConfigError(f"{document.where(('experiments', name, 'kind'))}: unknown experiment kind "
+                              f"'{kind}'; known kinds: {', '.join(EXPERIMENT_KINDS)}")
+
+
+def _resolve_paths(config: StudyConfig, base: Path) -> None:
+    def resolve(path: Path | None) -> Path | None:
+        return None if path is None else (base / path.expanduser()).resolve()
+
+    config.output = resolve(config.output)
+    config.feature_cache = resolve(config.feature_cache)
+    for dataset in config.datasets.values():
+        dataset.root = resolve(dataset.root)
+        dataset.manifest = resolve(dataset.manifest)
+        dataset.extra_manifests = {name: resolve(path) for name, path in dataset.extra_manifests.items()}
+        for key in ("annotations",):  # recipe options that are paths
+            if isinstance(dataset.options.get(key), str):
+                dataset.options[key] = str(resolve(Path(dataset.options[key])))
+    for prompts in config.prompts.values():
+        prompts.descriptors = resolve(prompts.descriptors)
+    for experiment in config.experiments.values():
+        if isinstance(experiment, SpeechAugment):
+            for source in (*experiment.noise.values(), experiment.test_noise):
+                source.manifest = resolve(source.manifest)
+
+
+def load_study(path: Path | str) -> StudyConfig:
+    """Read and check a study YAML file."""
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError(f"{path}: study file not found")
+    return parse_study(path.read_text(encoding="utf-8"), path)

@@ -1,0 +1,23 @@
+"""The study report: report.md, the same tables as CSV, PNG plots, and a summary for the terminal.
+
+FOLDER/
+  report.md                  protocol, datasets (real test clips, chance), every table, links to the plots
+  results.csv, results.json  one row per evaluation (per seed); results.json also holds per-class metrics
+  datasets.csv, zero_shot.csv, quantity.csv, real_fraction.csv, per_class_precision.csv, class_filter.csv,
+  clip_filter.csv, speech_augment.csv       (those the study's experiments produce)
+  zero_shot_accuracy.png, quantity.png, real_fraction.png, per_class_precision.png, snr.png
+  confusion/<condition>.png  confusion matrices summed over seeds (clean test)
+"""
+
+from pathlib import Path
+
+from synthaudio.report.document import write_report
+from synthaudio.report.results import ROW_COLUMNS, StudyResults
+
+__all__ = ["ROW_COLUMNS", "StudyResults", "write_report", "rebuild_report"]
+
+
+def rebuild_report(results_json: Path | str, folder: Path | str | None = None) -> tuple[Path, str]:
+    """Write the report again from a results.json (e.g. after changing the report code)."""
+    results_json = Path(results_json)
+    return write_report(StudyResults.load(results_json), Path(folder) if folder else results_json.parent)

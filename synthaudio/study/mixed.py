@@ -1,0 +1,49 @@
+"""Mixed training: a seeded, stratified fraction of the real training split plus synthetic clips, against the
+real-only baseline at the same fraction; selection on the real validation split."""
+
+from synthaudio.config import Mixed
+from synthaudio.study.context import StudyContext
+
+
+def plan(ctx: StudyContext, name: str, experiment: Mixed) -> None:
+    dataset = experiment.dataset
+    check_real_data(ctx, name, dataset)
+    for fraction in experiment.real_fractions:
+        for seed in ctx.seeds:
+            baseline(ctx, name, experiment, fraction, seed)
+            for generator in experiment.generators:
+                for prompts in experiment.prompts:
+                    for count in experiment.clips_per_class:
+                        synthetic = ctx.synthetic(dataset, generator, prompts, count, seed)
+                        training = ctx.train(name, dataset, [ctx.real_train(dataset, fraction, seed), synthetic.train],
+                                             ctx.real(dataset), seed,
+                                             f"{name}: {dataset} {fraction:g} real + {generator}/{prompts} {count} "
+                                             f"clips/class seed {seed}")
+                        result(ctx, name, experiment, training, fraction, seed, "mixed", generator, prompts, count,
+                               synthetic.pools)
+
+
+def check_real_data(ctx: StudyContext, name: str, dataset: str) -> None:
+    ctx.require_rows(dataset, "train", ("experiments", name, "dataset"), "mixed training needs real training data")
+    ctx.require_rows(dataset, "val", ("experiments", name, "dataset"), "the model is selected on the real val split")
+    ctx.require_rows(dataset, "test", ("experiments", name, "dataset"), "the study tests on the real test split")
+
+
+def real_only_run(ctx: StudyContext, name: str, dataset: str, fraction: float, seed: int):
+    """The real-only run at `fraction` (also the clip filter's scorer)."""
+    return ctx.train(name, dataset, [ctx.real_train(dataset, fraction, seed)], ctx.real(dataset), seed,
+                     f"{name}: {dataset} {fraction:g} real only seed {seed}")
+
+
+def baseline(ctx: StudyContext, name: str, experiment, fraction: float, seed: int) -> None:
+    training = real_only_run(ctx, name, experiment.dataset, fraction, seed)
+    result(ctx, name, experiment, training, fraction, seed, "real only", None, None, 0, ())
+
+
+def result(ctx: StudyContext, name: str, experiment, training, fraction: float, seed: int, variant: str,
+           generator: str | None, prompts: str | None, count: int, pools: tuple[str, ...]) -> None:
+    evaluation = ctx.evaluate(training, ctx.real(experiment.dataset), seed)
+    ctx.planner.result(evaluation, training, {
+        "experiment": name, "kind": experiment.kind, "dataset": experiment.dataset, "variant": variant,
+        "generator": generator, "prompts": prompts, "clips_per_class": count, "real_fraction": fraction,
+        "validation": "real", "seed": seed, "snr_db": None}, pools)

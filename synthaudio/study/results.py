@@ -1,0 +1,50 @@
+"""Read a finished plan's stage outputs into the report's results table."""
+
+import json
+
+from synthaudio.config import StudyConfig
+from synthaudio.report.results import StudyResults
+from synthaudio.study.cache import read_done
+from synthaudio.study.plan import Plan
+from synthaudio.study.recognition import EVALUATION
+
+
+def collect_results(config: StudyConfig, plan: Plan, executor: str = "local") -> StudyResults:
+    results = StudyResults(study=config.name, protocol=config.protocol, seeds=list(config.seeds),
+                           description=config.description, executor=executor, notes=list(plan.notes))
+    for name, info in plan.datasets.items():
+        counts = info.test_label_counts
+        total = sum(counts.values())
+        results.datasets.append({
+            "dataset": name, "classes": len(info.labels), "test_clips": total, "train_clips": info.splits.get("train",
+                                                                                                            0),
+            "val_clips": info.splits.get("val", 0), "chance": 1 / len(info.labels) if info.labels else None,
+            "majority": max(counts.values()) / total if total else None, "test_label_counts": counts})
+    random_generators: set[str] = set()
+    for spec in plan.results:
+        evaluation_stage = plan.stages[spec.evaluation]
+        evaluation = json.loads((evaluation_stage.folder / EVALUATION).read_text(encoding="utf-8"))
+        training = read_done(plan.stages[spec.training].folder) or {}
+        random_weights = False
+        for pool_key in spec.pools:
+            pool = read_done(plan.stages[pool_key].folder) or {}
+            if pool.get("random_weights"):
+                random_weights = True
+                random_generators.add(f"{pool.get('generator')} ({pool.get('checkpoint')})")
+        metrics = evaluation["metrics"]
+        sources = training.get("train_sources", {})
+        results.rows.append({
+            **spec.columns,
+            **{metric: metrics.get(metric) for metric in ("accuracy", "uar", "macro_f1", "top5_accuracy")},
+            "test_clips": metrics["num_clips"], "train_clips": training.get("num_clips", {}).get("train"),
+            "synthetic_clips": sources.get("synthetic", 0), "random_weights": random_weights,
+            "protocol": evaluation["protocol"], "best_epoch": training.get("best_epoch"),
+            "run": evaluation["run"], "evaluation": str(evaluation_stage.folder / EVALUATION),
+            "split": evaluation["split"], "labels": evaluation["labels"], "per_class": metrics["per_class"],
+            "confusion_matrix": metrics["confusion_matrix"]})
+    results.random_weight_generators = sorted(random_generators)
+    for key, columns in plan.filters:
+        record = read_done(plan.stages[key].folder) or {}
+        results.filters.append({**columns, **{k: v for k, v in record.items()
+                                              if k not in ("kind", "key", "title", "size", "seconds")}})
+    return results

@@ -1,0 +1,64 @@
+"""Speech augmentation: train a speech model on its real training data with background noise mixed in at an SNR
+drawn from [low, high] dB (the study: synthetic ESC-50-like clips, 3-30 dB), compared with no augmentation and
+with other (e.g. real) noise pools; test clean and with held-out noise at fixed SNRs. The test noise must share
+no file with any training noise, or the noisy test would measure memorised noise."""
+
+from synthaudio.config import SpeechAugment
+from synthaudio.data import file_records
+from synthaudio.manifest import read_manifest, select
+from synthaudio.study.context import StudyContext
+from synthaudio.study.plan import Data
+
+NO_AUGMENTATION = "none"
+
+
+def plan(ctx: StudyContext, name: str, experiment: SpeechAugment) -> None:
+    dataset = experiment.dataset
+    loc = ("experiments", name)
+    for split, hint in (("train", "the speech model trains on it"), ("val", "the model is selected on it"),
+                        ("test", "the study tests on it")):
+        ctx.require_rows(dataset, split, loc + ("dataset",), hint)
+    for seed in ctx.seeds:
+        test_noise, test_split, _ = ctx.noise(experiment.test_noise, seed, loc + ("test_noise",))
+        variants: dict[str, tuple | None] = {NO_AUGMENTATION: None}
+        for noise_name, source in experiment.noise.items():
+            data, split, pools = ctx.noise(source, seed, loc + ("noise", noise_name))
+            if source.synthetic is None:  # generated clips are new files; real ones may overlap the test noise
+                _check_disjoint(ctx, loc, noise_name, (data, split), (test_noise, test_split))
+            augment = {"split": split, "snr_db": list(experiment.train_snr_db), "p": experiment.augment_p,
+                       "invert_polarity_p": experiment.invert_polarity_p}
+            variants[noise_name] = (data, augment, pools, source.synthetic)
+        real = ctx.real_train(dataset, experiment.real_fraction, seed)
+        for variant, augmentation in variants.items():
+            data, augment, pools, synthetic = augmentation or (None, None, (), None)
+            training = ctx.train(name, dataset, [real], ctx.real(dataset), seed,
+                                 f"{name}: {dataset} augmented with {variant} seed {seed}",
+                                 augment=(data, augment) if data is not None else None)
+            for snr_db in (None, *experiment.test_snr_db):
+                evaluation = ctx.evaluate(training, ctx.real(dataset), seed,
+                                          noise=(test_noise, test_split) if snr_db is not None else None,
+                                          snr_db=snr_db)
+                ctx.planner.result(evaluation, training, {
+                    "experiment": name, "kind": experiment.kind, "dataset": dataset, "variant": variant,
+                    "generator": synthetic.generator if synthetic else None,
+                    "prompts": synthetic.prompts if synthetic else None,
+                    "clips_per_class": synthetic.clips_per_class if synthetic else 0,
+                    "real_fraction": experiment.real_fraction, "validation": "real", "seed": seed,
+                    "snr_db": snr_db}, pools)
+
+
+def _check_disjoint(ctx: StudyContext, loc: tuple, noise_name: str, train: tuple[Data, str | None],
+                    test: tuple[Data, str | None]) -> None:
+    """Refuse training noise that shares a file (by path or content) with the test noise."""
+    (train_data, train_split), (test_data, test_split) = train, test
+    if not (train_data.path.is_file() and test_data.path.is_file()):
+        return  # dry run before preparation
+    train_records = file_records(select(read_manifest(train_data.path), split=train_split), str(train_data.path))
+    test_records = file_records(select(read_manifest(test_data.path), split=test_split), str(test_data.path))
+    test_paths = {r.path for r in test_records}
+    test_hashes = {r.sha256 for r in test_records}
+    shared = [r.path for r in train_records if r.path in test_paths or r.sha256 in test_hashes]
+    if shared:
+        raise ctx.config.error(loc + ("test_noise",), f"shares {len(shared)} file(s) with the training noise "
+                                                      f"'{noise_name}' (e.g. {shared[0]}); test noise must be "
+                                                      f"disjoint from training noise")

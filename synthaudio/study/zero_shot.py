@@ -1,0 +1,33 @@
+"""Zero-shot: train on synthetic clips only, test on the real test split; per generator x prompt strategy x clips
+per class x seed. Per-class precision comes with every evaluation (the class filter and the report read it)."""
+
+from synthaudio.config import ZeroShot
+from synthaudio.study.context import StudyContext
+
+
+def plan(ctx: StudyContext, name: str, experiment: ZeroShot) -> None:
+    dataset = experiment.dataset
+    holdout = experiment.holdout_fraction if experiment.validation == "synthetic_holdout" else None
+    if holdout is None:
+        ctx.require_rows(dataset, "val", ("experiments", name, "validation"),
+                         "or set validation: synthetic_holdout to select on held-out synthetic clips")
+    ctx.require_rows(dataset, "test", ("experiments", name, "dataset"), "the study tests on the real test split")
+    for generator in experiment.generators:
+        for prompts in experiment.prompts:
+            for count in experiment.counts:
+                for seed in ctx.seeds:
+                    training, synthetic = zero_shot_run(ctx, name, dataset, generator, prompts, count, seed, holdout)
+                    evaluation = ctx.evaluate(training, ctx.real(dataset), seed)
+                    ctx.planner.result(evaluation, training, {
+                        "experiment": name, "kind": experiment.kind, "dataset": dataset, "variant": "synthetic only",
+                        "generator": generator, "prompts": prompts, "clips_per_class": count, "real_fraction": 0.0,
+                        "validation": experiment.validation, "seed": seed, "snr_db": None}, synthetic.pools)
+
+
+def zero_shot_run(ctx: StudyContext, experiment: str, dataset: str, generator: str, prompts: str, count: int,
+                  seed: int, holdout: float | None = None):
+    """(train stage, synthetic subset) of the zero-shot run; shared with the class filter, which reads it."""
+    synthetic = ctx.synthetic(dataset, generator, prompts, count, seed, holdout)
+    val = synthetic.val if holdout else ctx.real(dataset)
+    title = f"{experiment}: {dataset} zero-shot {generator}/{prompts} {count} clips/class seed {seed}"
+    return ctx.train(experiment, dataset, [synthetic.train], val, seed, title), synthetic

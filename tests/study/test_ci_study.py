@@ -1,0 +1,208 @@
+"""The CI study (studies/ci.yaml) end to end: every report file; a rerun does nothing; a larger clips_per_class
+generates only the new clips and trains only the new runs; an interrupted study resumes; the paper protocol is
+flagged. The study runs once per module; the tests that change it come last and work on its output folder."""
+
+import json
+from collections import Counter
+from pathlib import Path
+
+import pytest
+import yaml
+from typer.testing import CliRunner
+
+from synthaudio.cli import app
+from synthaudio.config import load_study
+from synthaudio.study.runner import run_study
+from tests.study.ci_setup import build_ci_study
+
+pytestmark = pytest.mark.slow
+
+REPORT_FILES = ("report.md", "results.csv", "results.json", "datasets.csv", "zero_shot.csv", "quantity.csv",
+                "real_fraction.csv", "per_class_precision.csv", "class_filter.csv", "clip_filter.csv",
+                "speech_augment.csv", "zero_shot_accuracy.png", "quantity.png", "real_fraction.png",
+                "per_class_precision.png", "snr.png")
+
+
+class Recorder:
+    """The study's event hook: which stages started, by kind."""
+
+    def __init__(self):
+        self.started: list = []
+        self.cached: list = []
+
+    def __call__(self, event, stage, record):
+        if event == "start":
+            self.started.append(stage)
+        elif event == "cached":
+            self.cached.append(stage)
+
+    def kinds(self) -> Counter:
+        return Counter(stage.kind for stage in self.started)
+
+
+@pytest.fixture(scope="module")
+def ci(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("ci")
+    study = build_ci_study(folder)
+    recorder = Recorder()
+    outcome = run_study(load_study(study), folder / "out", on_event=recorder)
+    return {"study": study, "out": folder / "out", "outcome": outcome, "first": recorder}
+
+
+def stage_files(out: Path) -> dict[str, int]:
+    """Every file under the stage folders with its modification time (ns)."""
+    return {str(path): path.stat().st_mtime_ns for path in (out / "stages").rglob("*") if path.is_file()}
+
+
+def test_every_report_file_is_written(ci):
+    report = ci["out"] / "report"
+    for name in REPORT_FILES:
+        path = report / name
+        assert path.is_file() and path.stat().st_size > 0, name
+        if name.endswith(".png"):
+            assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", name
+    assert list((report / "confusion").glob("*.png"))
+    assert ci["outcome"].report == report / "report.md"
+
+
+def test_the_first_run_did_every_kind_of_stage(ci):
+    kinds = ci["first"].kinds()
+    # (the prompts stage runs where an LLM is asked: see test_holdout_and_postprocess; here descriptors come from
+    # a file, which the pool reads directly)
+    for kind in ("prepare", "pool", "derived_pool", "subset", "real_subset", "train", "evaluate", "class_filter",
+                 "clip_filter"):
+        assert kinds[kind] >= 1, kind
+    assert not ci["first"].cached
+
+
+def test_results_cover_every_experiment_and_seed(ci):
+    rows = json.loads((ci["out"] / "report" / "results.json").read_text())["rows"]
+    experiments = {row["experiment"] for row in rows}
+    assert experiments == {"zero_shot", "quantity", "mixed", "filtered", "noise"}
+    assert {row["seed"] for row in rows} == {0, 1}
+    variants = {(row["experiment"], row["variant"]) for row in rows}
+    assert {("filtered", "class-filtered"), ("filtered", "clip-filtered"), ("filtered", "real only"),
+            ("mixed", "mixed"), ("noise", "none"), ("noise", "synthetic"), ("noise", "real")} <= variants
+    zero_shot = [row for row in rows if row["experiment"] == "zero_shot"]
+    assert {(row["generator"], row["prompts"]) for row in zero_shot} == {
+        (g, p) for g in ("audioldm2", "audioldm2-band", "musicgen") for p in ("label", "llm")}
+    assert all(row["random_weights"] for row in zero_shot)  # tiny-random generators
+    assert all(row["test_clips"] == 12 for row in zero_shot)
+    snrs = {row["snr_db"] for row in rows if row["experiment"] == "noise"}
+    assert snrs == {None, 0.0, 10.0}
+
+
+def test_report_states_protocol_test_clips_chance_and_random_weights(ci):
+    text = (ci["out"] / "report" / "report.md").read_text()
+    assert "**Protocol: validation.**" in text
+    assert "RANDOM-WEIGHT GENERATORS: audioldm2 (tiny-random), musicgen (tiny-random)" in text
+    assert "| tones | 3 | 42 | 6 | 12 | 0.333 | 0.333 |" in text  # real test clips and chance per dataset
+    assert "± " in text and "(n=2)" in text
+    assert "| noise | speech | synthetic (RANDOM WEIGHTS) | 0 dB |" in text  # the noise pool is random-weight too
+    assert "| noise | speech | real | 0 dB |" in text
+    assert "OPTIMISTIC" not in text
+    assert "RANDOM WEIGHTS" in ci["outcome"].summary and "tones has only 12 real test clips" in ci["outcome"].summary
+
+
+def test_class_filter_measured_precision_on_validation(ci):
+    filters = json.loads((ci["out"] / "report" / "results.json").read_text())["filters"]
+    class_filter = [f for f in filters if f["filter"] == "class"]
+    assert len(class_filter) == 1
+    assert class_filter[0]["measured_on"] == "val" and not class_filter[0]["optimistic"]
+    assert len(class_filter[0]["dropped_classes"]) == 1  # 34% of 3 classes
+    assert class_filter[0]["runs"] == 2  # precision averaged over both seeds' zero-shot runs
+
+
+def test_rerun_does_no_generation_or_training(ci, monkeypatch):
+    before = stage_files(ci["out"])
+
+    def forbidden(*args, **kwargs):
+        raise AssertionError("a finished study must not generate or train again")
+
+    monkeypatch.setattr("synthaudio.engine.run_generation", forbidden)
+    monkeypatch.setattr("synthaudio.training.train_run", forbidden)
+    monkeypatch.setattr("synthaudio.evaluation.evaluate_run", forbidden)
+    recorder = Recorder()
+    outcome = run_study(load_study(ci["study"]), ci["out"], on_event=recorder)
+    assert recorder.started == [] and outcome.ran == []
+    assert set(outcome.status.values()) == {"cached"}
+    assert stage_files(ci["out"]) == before  # not one stage file rewritten
+    assert (ci["out"] / "report" / "report.md").is_file()
+
+
+def test_dry_run_lists_every_stage_as_cached(ci):
+    result = CliRunner().invoke(app, ["study", str(ci["study"]), "--out", str(ci["out"]), "--dry-run"])
+    assert result.exit_code == 0, result.output
+    stage_lines = [line for line in result.output.splitlines() if line.startswith(("cached", "run", "grow"))]
+    assert stage_lines and all(line.startswith("cached") for line in stage_lines)
+
+
+def test_cli_rerun_prints_the_summary_and_the_report_path(ci):
+    result = CliRunner().invoke(app, ["study", str(ci["study"]), "--out", str(ci["out"])])
+    assert result.exit_code == 0, result.output
+    assert "Zero-shot: trained on synthetic clips only" in result.output
+    assert "0 stage(s) run" in result.output and f"report: {ci['out'] / 'report' / 'report.md'}" in result.output
+
+
+def _pool_wavs(out: Path) -> dict[str, int]:
+    return {str(p): p.stat().st_mtime_ns for p in (out / "stages" / "pool").rglob("*.wav")}
+
+
+def test_more_clips_per_class_generates_only_the_new_clips_and_resumes(ci, monkeypatch):
+    out = ci["out"]
+    config = yaml.safe_load(ci["study"].read_text())
+    config["experiments"]["quantity"]["clips_per_class"] = [2, 4, 6]
+    changed = ci["study"].with_name("ci-more.yaml")
+    changed.write_text(yaml.safe_dump(config, sort_keys=False))
+    wavs = _pool_wavs(out)
+
+    dry = CliRunner().invoke(app, ["study", str(changed), "--out", str(out), "--dry-run"])
+    assert dry.exit_code == 0, dry.output
+    assert [line.split()[1] for line in dry.output.splitlines() if line.startswith("grow")] == ["pool"]
+
+    # the first attempt dies in its first training run: the grown pool is kept, nothing else is lost
+    import synthaudio.training
+
+    real_train_run = synthaudio.training.train_run
+
+    def dies(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(synthaudio.training, "train_run", dies)
+    interrupted = Recorder()
+    with pytest.raises(KeyboardInterrupt):
+        run_study(load_study(changed), out, on_event=interrupted)
+    # only the stages that depend on the new amount were scheduled: the pool (to grow), one subset, two runs
+    assert interrupted.kinds() == Counter({"pool": 1, "subset": 1, "train": 2})
+    monkeypatch.setattr(synthaudio.training, "train_run", real_train_run)
+
+    recorder = Recorder()
+    outcome = run_study(load_study(changed), out, on_event=recorder)
+    # resumed: the pool was completed by the interrupted attempt; now only the new subset's runs remain
+    assert recorder.kinds() == Counter({"train": 2, "evaluate": 2})
+    grown = _pool_wavs(out)
+    assert {path: grown[path] for path in wavs} == wavs  # the existing clips were not touched
+    assert len(grown) - len(wavs) == 2 * 3  # 2 more clips for each of the 3 labels, in one pool
+    rows = json.loads((out / "report" / "results.json").read_text())["rows"]
+    assert {row["clips_per_class"] for row in rows if row["experiment"] == "quantity"} == {2, 4, 6}
+    assert len(outcome.ran) == 4
+
+
+def test_paper_protocol_is_flagged_and_filters_on_test(ci):
+    config = yaml.safe_load(ci["study"].read_text())
+    config["protocol"] = "paper"
+    config["seeds"] = [0]
+    config["experiments"] = {"filtered": config["experiments"]["filtered"]}
+    paper = ci["study"].with_name("ci-paper.yaml")
+    paper.write_text(yaml.safe_dump(config, sort_keys=False))
+    recorder = Recorder()
+    outcome = run_study(load_study(paper), ci["out"], on_event=recorder)
+    assert recorder.kinds()["pool"] == 0  # generation does not depend on the protocol
+    results = json.loads((ci["out"] / "report" / "results.json").read_text())
+    class_filter = [f for f in results["filters"] if f["filter"] == "class"][0]
+    assert class_filter["measured_on"] == "test" and class_filter["optimistic"]
+    assert all("optimistic" in row["protocol"] for row in results["rows"])
+    text = outcome.report.read_text()
+    assert "protocol: paper (OPTIMISTIC)" in text and "(OPTIMISTIC: paper protocol)" in text
+    assert "(the TEST split: OPTIMISTIC)" in text
+    assert not (ci["out"] / "report" / "zero_shot.csv").exists()  # nothing stale from the earlier study
