@@ -6,6 +6,7 @@ Decoding: soundfile (libsndfile: wav, flac, ogg, mp3, ...) first; anything it ca
 naming the file and the problem.
 """
 
+import contextlib
 import math
 import os
 from pathlib import Path
@@ -78,8 +79,9 @@ def _read_soundfile(path: Path, offset: float, duration: float | None) -> tuple[
     return data, rate
 
 
-def _read_pyav(path: Path, offset: float, duration: float | None) -> tuple[np.ndarray, int]:
-    """(samples x channels, rate) from the first audio stream of any container PyAV opens."""
+@contextlib.contextmanager
+def _open_audio_track(path: Path):
+    """(container, first audio stream, its rate) of any container PyAV opens; AudioError if it has no audio."""
     import av
 
     try:
@@ -90,7 +92,14 @@ def _read_pyav(path: Path, offset: float, duration: float | None) -> tuple[np.nd
         if not container.streams.audio:
             raise NoAudioTrackError(path)
         stream = container.streams.audio[0]
-        rate = stream.codec_context.sample_rate or stream.rate
+        yield container, stream, stream.codec_context.sample_rate or stream.rate
+
+
+def _read_pyav(path: Path, offset: float, duration: float | None) -> tuple[np.ndarray, int]:
+    """(samples x channels, rate) from the first audio stream of any container PyAV opens."""
+    import av
+
+    with _open_audio_track(path) as (container, stream, rate):
         if not rate:
             raise AudioError(path, "audio track has no sample rate")
         resampler = av.AudioResampler(format="flt", layout="mono", rate=rate)
@@ -167,15 +176,7 @@ def _pyav_info(path: Path) -> tuple[float, int]:
     """(duration, rate) of the first audio track from the container's header; decoded only if it says nothing."""
     import av
 
-    try:
-        container = av.open(str(path))
-    except (av.error.FFmpegError, UnicodeDecodeError) as error:
-        raise AudioError(path, f"not a readable audio or video file ({error.__class__.__name__})") from None
-    with container:
-        if not container.streams.audio:
-            raise NoAudioTrackError(path)
-        stream = container.streams.audio[0]
-        rate = stream.codec_context.sample_rate or stream.rate
+    with _open_audio_track(path) as (container, stream, rate):
         if stream.duration and stream.time_base:
             seconds = float(stream.duration * stream.time_base)
         else:  # e.g. Matroska, PCM in AVI: only the container knows (in av.time_base units)
