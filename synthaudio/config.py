@@ -23,7 +23,7 @@ EXPERIMENT_KINDS = ("zero_shot", "quantity", "mixed", "filtered", "speech_augmen
 STUDY_OWNED_TRAINING = {"seed": "seeds: [...] at the top of the study", "protocol": "protocol: at the top of the study",
                         "labels": "the dataset's labels (datasets.<name>.labels)"}
 DEFAULT_DOMAINS = {"esc50": "sound", "gtzan": "music", "ucf101": "action", "activitynet": "action",
-                   "speechcommands": "speech", "iemocap": "speech"}
+                   "speechcommands": "speech", "iemocap": "speech", "asterisk": "speech"}
 
 
 class Strict(BaseModel):
@@ -57,7 +57,7 @@ class DatasetEntry(Strict):
     """A real dataset: a recipe over its official layout (see `synthaudio prepare`), or a prepared manifest."""
 
     recipe: str | None = Field(default=None, description="esc50, gtzan, speechcommands, iemocap, ucf101, "
-                                                         "activitynet or folder")
+                                                         "activitynet, folder or asterisk")
     root: Path | None = Field(default=None, description="the dataset folder in its official layout")
     options: dict[str, Any] = Field(default_factory=dict, description="recipe options, e.g. {test_fold: 1}")
     manifest: Path | None = Field(default=None, description="a clip manifest instead of recipe + root")
@@ -264,10 +264,24 @@ class NoiseSource(Strict):
         return self
 
 
+class SyntheticSpeech(Strict):
+    """Synthetic training speech of the experiment's dataset labels (a zero-shot speech model)."""
+
+    generator: str
+    prompts: str
+    clips_per_class: int = Field(gt=0)
+
+
 class SpeechAugment(Experiment):
     """Speech training augmented with background noise pools, tested clean and at fixed SNRs with other noise."""
 
     kind: Literal["speech_augment"]
+    speech: SyntheticSpeech | None = Field(
+        default=None, description="train on synthetic speech of the dataset's labels instead of its real training "
+                                  "split (zero-shot, e.g. when the real set is test only)")
+    validation: Literal["real", "synthetic_holdout"] = Field(
+        default="real", description="with `speech`: select on the real val split, or on held-out synthetic clips")
+    holdout_fraction: float = Field(default=0.2, gt=0, lt=1)
     noise: dict[str, NoiseSource] = Field(min_length=1, description="augmentation pools by name, compared with "
                                                                     "training without augmentation")
     train_snr_db: tuple[float, float] = (3.0, 30.0)
@@ -283,6 +297,16 @@ class SpeechAugment(Experiment):
         if value[0] > value[1]:
             raise ValueError(f"train_snr_db must be [low, high] with low <= high, got {list(value)}")
         return value
+
+    @model_validator(mode="after")
+    def _speech_source(self) -> "SpeechAugment":
+        if self.speech is None and self.validation == "synthetic_holdout":
+            raise ValueError("validation: synthetic_holdout needs synthetic training speech: give `speech` "
+                             "(generator, prompts, clips_per_class) or use validation: real")
+        if self.speech is not None and "real_fraction" in self.model_fields_set:
+            raise ValueError("real_fraction takes part of the real training split; with synthetic `speech` no real "
+                             "clip is trained on: remove real_fraction")
+        return self
 
     @field_validator("noise")
     @classmethod
@@ -413,6 +437,9 @@ def _check_references(config: StudyConfig) -> None:
             for index, prompts in enumerate(experiment.prompts):
                 need("prompts", config.prompts, prompts, loc + ("prompts", index))
         if isinstance(experiment, SpeechAugment):
+            if experiment.speech is not None:
+                need("generator", config.generators, experiment.speech.generator, loc + ("speech", "generator"))
+                need("prompts", config.prompts, experiment.speech.prompts, loc + ("speech", "prompts"))
             for noise_name, source in experiment.noise.items():
                 check_noise(source, loc + ("noise", noise_name))
             check_noise(experiment.test_noise, loc + ("test_noise",))

@@ -48,6 +48,10 @@ class FeatureSettings(BaseModel):
     high_freq: float = Field(default=0.0, description="<= 0: offset from Nyquist (Kaldi convention)")
     remove_dc_offset: bool = True
     subtract_waveform_mean: bool = Field(default=True, description="SSAST removes the clip's mean before fbank")
+    pad: Literal["zeros", "silence"] = Field(
+        default="zeros", description="kaldi_fbank clips shorter than target_frames: zeros (the study: log-fbank "
+                                     "padded with 0, louder than speech) or silence (the log floor of digital "
+                                     "silence, as if the audio were padded); Whisper's log-mel always pads audio")
     # applied after loading, not part of the cache key
     normalisation: Literal["study", "train", "none"] = "study"
     norm_mean: float = STUDY_NORM_MEAN
@@ -62,7 +66,10 @@ class FeatureSettings(BaseModel):
 
     def extraction(self) -> dict:
         """The settings that change the cached (unnormalised) features."""
-        return {name: getattr(self, name) for name in self.EXTRACTION_FIELDS}
+        fields = {name: getattr(self, name) for name in self.EXTRACTION_FIELDS}
+        if self.pad != "zeros":  # only when set: the cache keys written before `pad` existed stay valid
+            fields["pad"] = self.pad
+        return fields
 
     @property
     def time_axis(self) -> int:
@@ -207,6 +214,9 @@ class KaldiFbankExtractor:
         window, shift, _ = _frame_geometry(settings)
         # only the samples that reach the kept frames are transformed (a 30-s clip cut to 512 frames)
         self.max_samples = window + (settings.target_frames - 1) * shift
+        # zeros: the study's padding; silence: what a frame of digital silence gives (the floor before the log), so
+        # a clip shorter than the window (recorded words of 0.7 s) does not end in frames louder than its speech
+        self._fill = 0.0 if settings.pad == "zeros" else math.log(FLOAT_EPSILON)
 
     def __call__(self, waveforms: Sequence[np.ndarray]) -> list[tuple[np.ndarray, int]]:
         if not waveforms:
@@ -230,7 +240,8 @@ class KaldiFbankExtractor:
             for row, piece in enumerate(chunk):
                 frames = num_fbank_frames(len(piece), self.settings)
                 valid = min(frames, self.settings.target_frames)
-                results.append((fix_frames(energies[row, :frames], self.settings.target_frames), valid))
+                results.append((fix_frames(energies[row, :frames], self.settings.target_frames,
+                                           fill=self._fill), valid))
         return results
 
 

@@ -10,7 +10,8 @@ def register(app: typer.Typer) -> None:
 
 
 def prepare(
-    dataset: str = typer.Argument(..., help="esc50, gtzan, speechcommands, iemocap, ucf101, activitynet or folder."),
+    dataset: str = typer.Argument(..., help="esc50, gtzan, speechcommands, iemocap, ucf101, activitynet, folder or "
+                                            "asterisk."),
     root: Path = typer.Option(..., "--root", help="The dataset folder in its official layout."),
     out: Path = typer.Option(..., "--out", help="The clip manifest to write (.jsonl)."),
     on_error: str = typer.Option("stop", "--on-error",
@@ -34,6 +35,9 @@ def prepare(
                                          help="gtzan, folder: train,val,test fractions (default 0.8,0.1,0.1)."),
     all_split: str | None = typer.Option(None, "--all-split",
                                          help="folder: put every clip in this split (train, val or test)."),
+    kind: str | None = typer.Option(None, "--kind",
+                                    help="asterisk: digits (0-9 as zero ... nine, all test; default) or babble (the "
+                                         "sentence prompts as noise, two disjoint halves: train and test)."),
     noise_out: Path | None = typer.Option(None, "--noise-out",
                                           help="speechcommands: the background-noise manifest (default "
                                                "<out stem>.noise.jsonl beside --out)."),
@@ -47,7 +51,7 @@ def prepare(
     given = {"test_fold": test_fold, "val_fraction": val_fraction,
              "segment": parse_segment(segment) if segment is not None else None, "split_list": split_list,
              "classes": [name.strip() for name in classes.split(",") if name.strip()] if classes is not None else None,
-             "annotations": annotations, "fractions": fractions, "all_split": all_split}
+             "annotations": annotations, "fractions": fractions, "all_split": all_split, "kind": kind}
     options = {name: value for name, value in given.items() if value is not None}
     if segment is not None and segment.strip().lower() == "full":
         options["segment"] = None  # 'full' is an explicit choice, not an absent option

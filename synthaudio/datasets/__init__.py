@@ -25,6 +25,7 @@ RECIPES: dict[str, str] = {
     "ucf101": "synthaudio.datasets.ucf101:prepare_ucf101",
     "activitynet": "synthaudio.datasets.activitynet:prepare_activitynet",
     "folder": "synthaudio.datasets.folder:prepare_folder",
+    "asterisk": "synthaudio.datasets.asterisk:prepare_asterisk",
 }
 EXTRA_MANIFESTS: dict[str, tuple[str, ...]] = {"speechcommands": ("noise",)}
 

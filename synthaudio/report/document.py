@@ -115,16 +115,37 @@ def _header(report: _Report) -> None:
                         "recall), macro-F1. Executor: " + results.executor + ".", ""]
     for note in results.notes:
         report.markdown += [f"Note: {note}", ""]
+    tested = _tested(results)
     datasets = tables.datasets_table(results)
+    datasets = datasets[datasets["dataset"].isin(tested)].reset_index(drop=True)
     datasets["95% interval half-width (worst case)"] = [
         1.96 * math.sqrt(0.25 / n) if n else None for n in datasets["real test clips"]]
     intro = ("Chance is 1/classes; majority-class accuracy is what always answering the most frequent test class "
              "scores. With few real test clips, differences smaller than the interval half-width are noise.")
+    noise_only = [f"{d['dataset']} ({d['train_clips'] + d['val_clips'] + d['test_clips']} clips)"
+                  for d in results.datasets if d["dataset"] not in tested]
+    if noise_only:
+        intro += f" Prepared as noise only, never tested on: {', '.join(noise_only)}."
     report.section("Datasets", datasets, datasets, "datasets.csv", intro)
     for row in results.datasets:
-        if row["test_clips"] and row["test_clips"] < 100:
+        if row["dataset"] in tested and row["test_clips"] and row["test_clips"] < 100:
             report.terminal.append(f"note: {row['dataset']} has only {row['test_clips']} real test clips (chance "
                                    f"{row['chance']:.3f})")
+
+
+def _tested(results: StudyResults) -> set[str]:
+    """The datasets some evaluation tested on (all of them before any result exists)."""
+    return {row["dataset"] for row in results.rows} or {d["dataset"] for d in results.datasets}
+
+
+def _test_size_lines(report: _Report, table: pd.DataFrame) -> None:
+    """Under a table in the terminal: how many real clips each accuracy rests on, and chance."""
+    sizes = {d["dataset"]: d["test_clips"] for d in report.results.datasets}
+    for dataset in sorted(set(table["dataset"])):
+        clips, chance = sizes.get(dataset), report.chance.get(dataset)
+        if clips and chance is not None:
+            report.terminal.append(f"  {dataset}: accuracy on {clips} real test clips (one clip = {1 / clips:.3f}); "
+                                   f"chance {chance:.3f}")
 
 
 def _zero_shot(report: _Report) -> None:
@@ -136,6 +157,7 @@ def _zero_shot(report: _Report) -> None:
     report.section("Zero-shot: trained on synthetic clips only", table, shown, "zero_shot.csv",
                    "Model selection: `validation: real` selects on the real validation split; `synthetic_holdout` on "
                    "held-out synthetic clips (pure zero-shot).", "zero_shot_accuracy.png")
+    _test_size_lines(report, table)
     _per_class(report)
 
 
@@ -160,6 +182,7 @@ def _quantity(report: _Report) -> None:
     shown = tables.display(table, ["experiment", "dataset", "generator", "prompts", "clips_per_class"])
     report.section("Quantity: zero-shot accuracy vs clips per class", table, shown, "quantity.csv",
                    "Nested subsets: the larger amounts contain the smaller ones.", "quantity.png")
+    _test_size_lines(report, table)
 
 
 def _real_fraction(report: _Report) -> None:
@@ -204,10 +227,13 @@ def _speech(report: _Report) -> None:
     conditions = list(dict.fromkeys(table["condition"]))  # SNR ascending, then clean
     plots.accuracy_lines(table, "condition", ["variant"], ["experiment", "dataset"], report.chance,
                          report.folder / "snr.png", "test condition", "accuracy vs SNR", categorical_x=conditions)
-    shown = tables.display(table, ["experiment", "dataset", "variant", "condition"], mark="variant")
+    shown = tables.display(table, ["experiment", "dataset", "training_speech", "variant", "condition"],
+                           mark="variant").rename(columns={"training_speech": "training speech"})
     report.section("Speech augmentation: accuracy vs test SNR", table, shown, "speech_augment.csv",
-                   "Training speech with background noise mixed in (variant = noise pool; none = no augmentation), "
-                   "tested clean and with held-out noise at fixed SNRs.", "snr.png")
+                   "Training speech (real, or synthetic for a zero-shot model) with background noise mixed in "
+                   "(variant = noise pool; none = no augmentation), tested on the real test split clean and with "
+                   "held-out noise at fixed SNRs.", "snr.png")
+    _test_size_lines(report, table)
 
 
 def _confusions(report: _Report) -> None:

@@ -89,7 +89,8 @@ def accuracy_lines(table: pd.DataFrame, x: str, series: list[str], panel: list[s
         spread = (max(positions) - min(positions)) if len(positions) > 1 and not categorical_x else 1.0
         for index, (name, group) in enumerate(groups):
             name = name if isinstance(name, tuple) else (name,)
-            group = group.sort_values(x)
+            # categorical positions follow categorical_x ("5 dB" before "10 dB"), not the strings' sort order
+            group = group.sort_values(x, key=(lambda v: v.map(categorical_x.index)) if categorical_x else None)
             label = " ".join(str(n) for n in name if not _blank(n))
             if group["random_weights"].any():
                 label += " (RANDOM WEIGHTS)"

@@ -80,9 +80,17 @@ def speech_table(results: StudyResults) -> pd.DataFrame:
     if frame.empty:
         return frame
     frame = frame.assign(condition=[("clean" if pd.isna(snr) else f"{snr:g} dB") for snr in frame["snr_db"]],
-                         snr_order=[(math.inf if pd.isna(snr) else snr) for snr in frame["snr_db"]])
-    table = aggregate(frame, ["experiment", "dataset", "variant", "snr_order", "condition"])
+                         snr_order=[(math.inf if pd.isna(snr) else snr) for snr in frame["snr_db"]],
+                         training_speech=[training_speech(row) for _, row in frame.iterrows()])
+    table = aggregate(frame, ["experiment", "dataset", "training_speech", "variant", "snr_order", "condition"])
     return table.drop(columns="snr_order")
+
+
+def training_speech(row) -> str:
+    """'real' (a fraction of the real training split), or the synthetic speech a zero-shot model trained on."""
+    if row["real_fraction"] > 0:
+        return "real" if row["real_fraction"] == 1 else f"real ({row['real_fraction']:g} of train)"
+    return f"synthetic {row['generator']}/{row['prompts']} ({row['clips_per_class']}/class)"
 
 
 def per_class_precision_table(results: StudyResults) -> pd.DataFrame:

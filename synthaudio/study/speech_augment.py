@@ -1,7 +1,12 @@
 """Speech augmentation: train a speech model on its real training data with background noise mixed in at an SNR
 drawn from [low, high] dB (the study: synthetic ESC-50-like clips, 3-30 dB), compared with no augmentation and
 with other (e.g. real) noise pools; test clean and with held-out noise at fixed SNRs. The test noise must share
-no file with any training noise, or the noisy test would measure memorised noise."""
+no file with any training noise, or the noisy test would measure memorised noise.
+
+With `speech:` the training speech is synthetic (a pool of the dataset's labels, as in zero-shot) and the real
+data is only tested on: the noise robustness of a zero-shot model (e.g. the offline demo's ten recorded digits).
+The rows' generator, prompts and clips_per_class then describe that speech; otherwise the synthetic noise pool.
+"""
 
 from synthaudio.config import SpeechAugment
 from synthaudio.data import file_records
@@ -15,9 +20,17 @@ NO_AUGMENTATION = "none"
 def plan(ctx: StudyContext, name: str, experiment: SpeechAugment) -> None:
     dataset = experiment.dataset
     loc = ("experiments", name)
-    for split, hint in (("train", "the speech model trains on it"), ("val", "the model is selected on it"),
-                        ("test", "the study tests on it")):
-        ctx.require_rows(dataset, split, loc + ("dataset",), hint)
+    speech = experiment.speech
+    holdout = experiment.holdout_fraction if experiment.validation == "synthetic_holdout" else None
+    needed = [("test", loc + ("dataset",), "the study tests on it")]
+    if speech is None:
+        needed[:0] = [("train", loc + ("dataset",), "the speech model trains on it (or give synthetic `speech`)"),
+                      ("val", loc + ("dataset",), "the model is selected on it")]
+    elif holdout is None:
+        needed.append(("val", loc + ("validation",), "or set validation: synthetic_holdout to select on held-out "
+                                                     "synthetic clips"))
+    for split, where, hint in needed:
+        ctx.require_rows(dataset, split, where, hint)
     for seed in ctx.seeds:
         test_noise, test_split, _ = ctx.noise(experiment.test_noise, seed, loc + ("test_noise",))
         variants: dict[str, tuple | None] = {NO_AUGMENTATION: None}
@@ -28,23 +41,33 @@ def plan(ctx: StudyContext, name: str, experiment: SpeechAugment) -> None:
             augment = {"split": split, "snr_db": list(experiment.train_snr_db), "p": experiment.augment_p,
                        "invert_polarity_p": experiment.invert_polarity_p}
             variants[noise_name] = (data, augment, pools, source.synthetic)
-        real = ctx.real_train(dataset, experiment.real_fraction, seed)
+        if speech is None:
+            train, val = ctx.real_train(dataset, experiment.real_fraction, seed), ctx.real(dataset)
+            speech_pools, described = (), dataset
+        else:
+            synthetic_speech = ctx.synthetic(dataset, speech.generator, speech.prompts, speech.clips_per_class, seed,
+                                             holdout)
+            train, speech_pools = synthetic_speech.train, synthetic_speech.pools
+            val = synthetic_speech.val if holdout else ctx.real(dataset)
+            described = f"{dataset} zero-shot {speech.generator}/{speech.prompts} {speech.clips_per_class} clips/class"
         for variant, augmentation in variants.items():
             data, augment, pools, synthetic = augmentation or (None, None, (), None)
-            training = ctx.train(name, dataset, [real], ctx.real(dataset), seed,
-                                 f"{name}: {dataset} augmented with {variant} seed {seed}",
+            training = ctx.train(name, dataset, [train], val, seed,
+                                 f"{name}: {described} augmented with {variant} seed {seed}",
                                  augment=(data, augment) if data is not None else None)
+            source = speech if speech is not None else synthetic
             for snr_db in (None, *experiment.test_snr_db):
                 evaluation = ctx.evaluate(training, ctx.real(dataset), seed,
                                           noise=(test_noise, test_split) if snr_db is not None else None,
                                           snr_db=snr_db)
                 ctx.planner.result(evaluation, training, {
                     "experiment": name, "kind": experiment.kind, "dataset": dataset, "variant": variant,
-                    "generator": synthetic.generator if synthetic else None,
-                    "prompts": synthetic.prompts if synthetic else None,
-                    "clips_per_class": synthetic.clips_per_class if synthetic else 0,
-                    "real_fraction": experiment.real_fraction, "validation": "real", "seed": seed,
-                    "snr_db": snr_db}, pools)
+                    "generator": source.generator if source else None,
+                    "prompts": source.prompts if source else None,
+                    "clips_per_class": source.clips_per_class if source else 0,
+                    "real_fraction": experiment.real_fraction if speech is None else 0.0,
+                    "validation": experiment.validation, "seed": seed, "snr_db": snr_db},
+                    (*speech_pools, *pools))
 
 
 def _check_disjoint(ctx: StudyContext, loc: tuple, noise_name: str, train: tuple[Data, str | None],

@@ -98,8 +98,9 @@ def test_report_states_protocol_test_clips_chance_and_random_weights(ci):
     assert "RANDOM-WEIGHT GENERATORS: audioldm2 (tiny-random), musicgen (tiny-random)" in text
     assert "| tones | 3 | 42 | 6 | 12 | 0.333 | 0.333 |" in text  # real test clips and chance per dataset
     assert "± " in text and "(n=2)" in text
-    assert "| noise | speech | synthetic (RANDOM WEIGHTS) | 0 dB |" in text  # the noise pool is random-weight too
-    assert "| noise | speech | real | 0 dB |" in text
+    # columns: experiment, dataset, training speech, variant (noise pool), condition; the noise pool is random-weight
+    assert "| noise | speech | real | synthetic (RANDOM WEIGHTS) | 0 dB |" in text
+    assert "| noise | speech | real | real | 0 dB |" in text
     assert "OPTIMISTIC" not in text
     assert "RANDOM WEIGHTS" in ci["outcome"].summary and "tones has only 12 real test clips" in ci["outcome"].summary
 

@@ -203,7 +203,7 @@ def test_example_studies_are_valid():
 
     studies = Path(__file__).resolve().parents[2] / "studies"
     names = sorted(path.stem for path in studies.glob("*.yaml"))
-    assert names == ["activitynet", "ci", "esc50", "gtzan", "iemocap", "speechcommands", "ucf101"]
+    assert names == ["activitynet", "ci", "demo", "esc50", "gtzan", "iemocap", "speechcommands", "ucf101"]
     for name in names:
         config = load_study(studies / f"{name}.yaml")
         assert config.seeds and config.experiments
