@@ -12,6 +12,11 @@ built from their config values in code (no download); reference in float32, ours
     python benchmarks/generation.py --device cuda --full-size
 
 Prints each generator's clips/s and ratio (ours over reference); the last line is `ratio: X.XX`, the smaller one.
+
+Ray (issue 8): the same tiny-model job, one run each, on 1 local process and on 2 local Ray worker actors (one
+model and one torch thread each); model loading excluded on both sides. The ratio is Ray's clips/s over the local
+process's (at most about 2 on 2 idle cores; the driver and other load share them).
+    python benchmarks/generation.py --executor ray
 """
 
 import argparse
@@ -89,7 +94,8 @@ def reference_loop(generator: str, model, prompts: list[str], args, out: Path) -
     return time.perf_counter() - started
 
 
-def engine_run(generator: str, prompt_file: Path, args, out: Path) -> tuple[float, int]:
+def engine_run(generator: str, prompt_file: Path, args, out: Path, executor: str = "local",
+               executor_options: dict | None = None) -> tuple[float, int]:
     """(seconds without model construction, clips written) of one engine run."""
     from synthaudio.engine import run_generation
 
@@ -98,7 +104,8 @@ def engine_run(generator: str, prompt_file: Path, args, out: Path) -> tuple[floa
     settings = {"steps": args.steps} if generator == "audioldm2" else {}
     started = time.perf_counter()
     summary = run_generation(prompt_file, out, generator, checkpoint=checkpoint, duration=args.duration,
-                             batch_size=args.batch_size, settings=settings, device=args.device, progress=False)
+                             batch_size=args.batch_size, settings=settings, device=args.device, progress=False,
+                             executor=executor, executor_options=executor_options)
     return time.perf_counter() - started - summary.load_seconds, summary.written
 
 
@@ -143,6 +150,37 @@ def measure(generator: str, args, workspace: Path) -> dict:
     return result
 
 
+RAY_CLIPS = {"audioldm2": 64, "musicgen": 256}  # about 10 s of one process each: long next to a worker's start-up
+
+
+def measure_ray(generator: str, args, workspace: Path) -> dict:
+    """One run on this process, one on 2 local Ray workers, same clips; ratio: Ray's clips/s over local's."""
+    args = argparse.Namespace(**{**vars(args), "batch_size": args.batch_size or CPU_BATCH_SIZE[generator],
+                                 "clips": args.clips or RAY_CLIPS[generator]})
+    prompt_file = write_prompt_file(workspace, generator, args.clips)
+    seconds, written = engine_run(generator, prompt_file, args, Path(tempfile.mkdtemp(dir=workspace)))
+    local = written / seconds
+    log(f"[{generator}] local process: {local:.3f} clips/s ({written} clips)")
+    seconds, written = engine_run(generator, prompt_file, args, Path(tempfile.mkdtemp(dir=workspace)),
+                                  executor="ray", executor_options={"workers": args.workers,
+                                                                    "cpus_per_worker": args.threads})
+    ray = written / seconds
+    log(f"[{generator}] ray, {args.workers} workers: {ray:.3f} clips/s ({written} clips)")
+    result = {"local_clips_per_s": local, "ray_clips_per_s": ray, "ratio": ray / local, "workers": args.workers,
+              "batch_size": args.batch_size}
+    log(f"{generator}: ray {ray:.3f} clips/s, local {local:.3f} clips/s, ratio {result['ratio']:.2f}")
+    return result
+
+
+def start_local_ray(args, workspace: Path) -> None:
+    """A local Ray with one CPU per worker, its session files in the workspace (the socket paths stay short)."""
+    import ray
+
+    os.environ.setdefault("RAY_AUTH_MODE", "disabled")  # a throw-away instance: no auth token under the home folder
+    ray.init(num_cpus=args.workers * args.threads, include_dashboard=False, logging_level="WARNING",
+             _temp_dir=str(workspace / "ray"))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--generators", default="audioldm2,musicgen")
@@ -156,12 +194,16 @@ def main() -> None:
                         help="default: 16 on the GPU; on one CPU thread 16 for AudioLDM 2 and 8 for MusicGen (its "
                              "EnCodec decoder gets slower per clip beyond 8 rows there)")
     parser.add_argument("--rounds", type=int, default=None)
-    parser.add_argument("--threads", type=int, default=1, help="torch CPU threads")
+    parser.add_argument("--threads", type=int, default=1, help="torch CPU threads (per Ray worker with --executor ray)")
+    parser.add_argument("--executor", choices=["local", "ray"], default="local",
+                        help="local: ours against the reference loop; ray: 2 Ray workers against 1 local process")
+    parser.add_argument("--workers", type=int, default=2, help="Ray workers (--executor ray)")
     args = parser.parse_args()
     # Small defaults on the GPU: the full-size check must fit a few minutes, model construction included.
     defaults = ({"clips": 16, "reference_clips": 2, "duration": 5.0, "steps": 50, "batch_size": 16, "rounds": 1}
                 if args.full_size else
-                {"clips": 32, "reference_clips": None, "duration": 2.0, "steps": 10, "batch_size": None, "rounds": 3})
+                {"clips": None if args.executor == "ray" else 32, "reference_clips": None, "duration": 2.0, "steps": 10,
+                 "batch_size": None, "rounds": 3})
     for name, value in defaults.items():
         if getattr(args, name) is None:
             setattr(args, name, value)
@@ -174,12 +216,21 @@ def main() -> None:
     if args.full_size and not args.device.startswith("cuda"):
         log("note: --full-size on the CPU builds 1.5-2B parameter models; expect minutes per clip")
     results = {}
+    load_before = os.getloadavg()[0]  # other work on shared cores caps what 2 workers can gain
     with tempfile.TemporaryDirectory() as workspace:
+        if args.executor == "ray":
+            start_local_ray(args, Path(workspace))
         for generator in args.generators.split(","):
-            results[generator] = measure(generator, args, Path(workspace))
+            measure_generator = measure_ray if args.executor == "ray" else measure
+            results[generator] = measure_generator(generator, args, Path(workspace))
+        if args.executor == "ray":
+            import ray
+
+            ray.shutdown()
     device = torch.cuda.get_device_name() if args.device.startswith("cuda") else f"cpu ({args.threads} thread)"
-    log(json.dumps({"device": device, "full_size": args.full_size, "duration_s": args.duration, "steps": args.steps,
-                    "results": results}))
+    log(json.dumps({"device": device, "executor": args.executor, "full_size": args.full_size,
+                    "duration_s": args.duration, "steps": args.steps, "cpu_cores": os.cpu_count(),
+                    "load_average_before": load_before, "results": results}))
     print(f"ratio: {min(result['ratio'] for result in results.values()):.2f}")
 
 

@@ -9,6 +9,18 @@ traceback.
 class SynthaudioError(Exception):
     """Bad input or environment, with a one-line message that says what to do."""
 
+    def __reduce__(self):
+        # Subclasses take other constructor arguments than their message; rebuild without calling __init__ so the
+        # error crosses a process boundary (a Ray worker, multiprocessing) with its class, message and fields.
+        return _rebuild_error, (type(self), self.args, self.__dict__)
+
+
+def _rebuild_error(cls: type, args: tuple, fields: dict) -> SynthaudioError:
+    error = cls.__new__(cls)
+    error.args = args
+    error.__dict__.update(fields)
+    return error
+
 
 class AudioError(SynthaudioError):
     """An audio file that cannot be used: names the file and the problem."""

@@ -24,17 +24,29 @@ def generate(
     device: str = typer.Option(None, "--device", help="cpu, cuda or cuda:N (default: cuda if available)."),
     dtype: str = typer.Option(None, "--dtype", help="float32, float16 or bfloat16 (default: float16 on CUDA)."),
     band_limit_hz: int = typer.Option(None, "--band-limit-hz", help="Low-pass to this bandwidth (e.g. 4000)."),
-    executor: str = typer.Option("local", "--executor", help="Where batches run: local (this process)."),
+    executor: str = typer.Option("local", "--executor",
+                                 help="Where batches run: local (this process) or ray (Ray actors, one model each)."),
+    address: str = typer.Option(None, "--address", help="--executor ray: auto (the `ray start` cluster here) or "
+                                                        "HOST:PORT; default: RAY_ADDRESS, else a local Ray."),
+    workers: int = typer.Option(None, "--workers", help="--executor ray: worker actors (default: one per GPU, or "
+                                                        "per CPU without GPUs)."),
+    gpus_per_worker: float = typer.Option(None, "--gpus-per-worker", help="--executor ray: GPUs per worker "
+                                                                          "(default 1 where there are GPUs, else 0)."),
+    cpus_per_worker: int = typer.Option(None, "--cpus-per-worker", help="--executor ray: CPUs (torch threads) per "
+                                                                        "worker (default 1)."),
     progress: bool = typer.Option(True, "--progress/--no-progress", help="Show a progress bar."),
 ) -> None:
     """Generate synthetic clips for every prompt, resumably; the same command twice gives identical WAVs."""
     from synthaudio.engine import run_generation
 
+    ray_options = {"address": address, "workers": workers, "gpus_per_worker": gpus_per_worker,
+                   "cpus_per_worker": cpus_per_worker}
     summary = run_generation(prompts, out, generator, checkpoint=checkpoint, duration=duration,
                              sample_rate=sample_rate, batch_size=batch_size, seed=seed, shard=shard,
                              settings={"steps": steps, "guidance_scale": guidance_scale},
                              negative_prompt=negative_prompt, device=device, dtype=dtype,
-                             band_limit_hz=band_limit_hz, executor=executor, progress=progress)
+                             band_limit_hz=band_limit_hz, executor=executor, progress=progress,
+                             executor_options={name: value for name, value in ray_options.items() if value is not None})
     for note in summary.notes:
         typer.echo(f"note: {note}")
     typer.echo(f"{summary.written} clips written, {summary.skipped} already done, of {summary.planned} planned "

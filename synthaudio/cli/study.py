@@ -13,7 +13,14 @@ def study(
     study_file: Path = typer.Argument(..., help="The study YAML (see studies/*.yaml)."),
     out: Path | None = typer.Option(None, "--out", help="Output folder (default: the study's `output`, else "
                                                         "runs/<study name>)."),
-    executor: str = typer.Option("local", "--executor", help="Where independent stages run: local."),
+    executor: str = typer.Option("local", "--executor", help="Where independent stages run: local, or ray (training "
+                                                              "and evaluation runs on Ray workers)."),
+    address: str = typer.Option(None, "--address", help="--executor ray: auto (the `ray start` cluster here) or "
+                                                        "HOST:PORT; default: RAY_ADDRESS, else a local Ray."),
+    workers: int = typer.Option(None, "--workers", help="--executor ray: runs at a time (default: one per GPU, or "
+                                                        "per CPU without GPUs)."),
+    gpus_per_run: float = typer.Option(None, "--gpus-per-run", help="--executor ray: GPUs per run (default 1 where "
+                                                                    "there are GPUs, else 0)."),
     dry_run: bool = typer.Option(False, "--dry-run", help="Print the plan (which stages are cached, which would "
                                                           "run) and do nothing."),
 ) -> None:
@@ -24,6 +31,12 @@ def study(
 
     config = load_study(study_file)
     check_executor(executor)  # an unknown executor is an error before anything runs
+    options = {name: value for name, value in {"address": address, "workers": workers,
+                                               "gpus_per_run": gpus_per_run}.items() if value is not None}
+    if options and executor != "ray":
+        from synthaudio.errors import ConfigError
+
+        raise ConfigError("--address, --workers and --gpus-per-run are options of --executor ray")
     if dry_run:
         outcome = run_study(config, out, executor, dry_run=True)
         for line in plan_lines(outcome):
@@ -40,7 +53,7 @@ def study(
             size = f" [{stage.size} clips/class]" if stage.size is not None else ""
             typer.echo(f"done {stage.kind:<12} {stage.title}{size} ({record['seconds']:.1f} s)", err=True)
 
-    outcome = run_study(config, out, executor, on_event=on_event)
+    outcome = run_study(config, out, executor, on_event=on_event, executor_options=options)
     cached = sum(1 for status in outcome.status.values() if status == "cached")
     typer.echo(outcome.summary)
     typer.echo("")

@@ -5,6 +5,7 @@
 and `write_clip`; results may come back in any order.
 """
 
+import importlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,6 +14,7 @@ from typing import Protocol
 from synthaudio.engine.plan import Job
 from synthaudio.engine.work import RunSettings, generate_batch, make_generator, write_clip
 from synthaudio.errors import ConfigError
+from synthaudio.generators import Generator
 from synthaudio.manifest import Clip
 
 
@@ -31,6 +33,12 @@ class Executor(Protocol):
     def close(self) -> None: ...
 
 
+def run_batch(generator: Generator, batch: Batch, settings: RunSettings, out_dir: Path) -> list[Clip]:
+    """Generate the whole batch, write its pending clips; their manifest rows (what every executor does)."""
+    pairs = generate_batch(generator, batch.jobs, settings)
+    return [write_clip(out_dir, job, waveform, settings) for job, waveform in pairs if job.id in batch.pending]
+
+
 class LocalExecutor:
     """One generator in this process; batches one after another."""
 
@@ -41,18 +49,25 @@ class LocalExecutor:
 
     def run(self, batches: Iterable[Batch]) -> Iterator[list[Clip]]:
         for batch in batches:
-            pairs = generate_batch(self.generator, batch.jobs, self.settings)
-            yield [write_clip(self.out_dir, job, waveform, self.settings)
-                   for job, waveform in pairs if job.id in batch.pending]
+            yield run_batch(self.generator, batch, self.settings, self.out_dir)
 
     def close(self) -> None:
         self.generator = None
 
 
-EXECUTORS = {"local": LocalExecutor}
+# name -> executor class, or "module:Class" imported when asked for (Ray is an optional extra)
+EXECUTORS: dict[str, type | str] = {"local": LocalExecutor, "ray": "synthaudio.engine.ray_executor:RayExecutor"}
 
 
-def make_executor(name: str, settings: RunSettings, out_dir: Path) -> Executor:
+def make_executor(name: str, settings: RunSettings, out_dir: Path, **options) -> Executor:
+    """The executor `name`, given its own options (such as the Ray executor's address and workers)."""
     if name not in EXECUTORS:
         raise ConfigError(f"unknown executor '{name}'; known executors: {', '.join(EXECUTORS)}")
-    return EXECUTORS[name](settings, out_dir)
+    factory = EXECUTORS[name]
+    if options and name == "local":
+        given = ", ".join(f"--{option.replace('_', '-')}" for option in sorted(options))
+        raise ConfigError(f"{given}: options of a distributed executor; add --executor ray or leave them out")
+    if isinstance(factory, str):
+        module, attribute = factory.split(":")
+        factory = getattr(importlib.import_module(module), attribute)
+    return factory(settings, out_dir, **options)

@@ -53,13 +53,15 @@ def run_generation(prompts: Path | str, out_dir: Path | str, generator: str, che
                    duration: float = 5.0, sample_rate: int = 16000, batch_size: int = 8, seed: int | None = None,
                    shard: str | None = None, settings: dict[str, Any] | None = None,
                    negative_prompt: str | None = None, device: str | None = None, dtype: str | None = None,
-                   band_limit_hz: int | None = None, executor: str = "local", progress: bool = True) -> RunSummary:
+                   band_limit_hz: int | None = None, executor: str = "local", progress: bool = True,
+                   executor_options: dict[str, Any] | None = None) -> RunSummary:
     """Generate every clip of `prompts` (or of one shard) into `out_dir`, resuming where an earlier run stopped.
 
     Args:
         seed: the study seed each clip's seed derives from, with its label and index; default: the prompt file's.
         settings: backend settings such as steps and guidance_scale (None values mean the backend default).
         negative_prompt: overrides the prompt file's; refused for generators without negative prompts.
+        executor_options: the executor's own options, e.g. {"address": "auto", "workers": 8} for "ray".
     """
     prompt_set = read_prompts(prompts)
     if duration <= 0 or sample_rate <= 0:
@@ -95,7 +97,7 @@ def run_generation(prompts: Path | str, out_dir: Path | str, generator: str, che
                              skipped=len(planned) - sum(len(batch.pending) for batch in todo), notes=notes)
         try:
             if todo:
-                _execute(todo, run_settings, out_dir, executor, summary, progress)
+                _execute(todo, run_settings, out_dir, executor, summary, progress, executor_options or {})
         finally:  # keep metadata.csv in step with the manifest, even when a batch failed
             manifest = out_dir / MANIFEST
             write_metadata_csv(out_dir, read_manifest(manifest, check_files=False) if manifest.exists() else [])
@@ -103,9 +105,9 @@ def run_generation(prompts: Path | str, out_dir: Path | str, generator: str, che
 
 
 def _execute(todo: list[Batch], settings: RunSettings, out_dir: Path, executor_name: str, summary: RunSummary,
-             progress: bool) -> None:
+             progress: bool, executor_options: dict[str, Any]) -> None:
     started = time.monotonic()
-    executor = make_executor(executor_name, settings, out_dir)
+    executor = make_executor(executor_name, settings, out_dir, **executor_options)
     summary.load_seconds = time.monotonic() - started
     started = time.monotonic()
     try:

@@ -37,7 +37,8 @@ class LocalExecutor:
         pass
 
 
-EXECUTORS: dict[str, str] = {"local": "synthaudio.study.executor:LocalExecutor"}
+EXECUTORS: dict[str, str] = {"local": "synthaudio.study.executor:LocalExecutor",
+                             "ray": "synthaudio.study.ray_executor:RayStudyExecutor"}
 
 
 def check_executor(name: str) -> str:

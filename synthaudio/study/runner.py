@@ -80,15 +80,17 @@ def feature_cache(config: StudyConfig, out: Path) -> Path:
 
 
 def run_study(config: StudyConfig, out: Path | str | None = None, executor: str = "local", dry_run: bool = False,
-              on_event: EventHook | None = None, report: bool = True) -> StudyOutcome:
-    """Run (or, with dry_run, only plan) the study; returns the plan, what ran and where the report is."""
+              on_event: EventHook | None = None, report: bool = True,
+              executor_options: dict | None = None) -> StudyOutcome:
+    """Run (or, with dry_run, only plan) the study; returns the plan, what ran and where the report is.
+    `executor_options` go to the executor (e.g. {"address": "auto", "workers": 8} for "ray")."""
     out = output_folder(config, out)
     if dry_run:
         plan = build_plan(config, out)
         return StudyOutcome(out, plan, {key: status_of(stage) for key, stage in plan.stages.items()})
     with exclusive_run(out, "study"):
         _keep_study_file(config, out)
-        runner = make_executor(executor)
+        runner = make_executor(executor, **(executor_options or {}))
         try:
             preparation = Planner(out)
             plan_preparation(config, preparation)
