@@ -127,6 +127,21 @@ def write_manifest(path: Path | str, clips: Iterable[Clip]) -> int:
     return count
 
 
+def merge_manifests(manifests: Iterable[Path | str], out: Path | str) -> int:
+    """Write the rows of every manifest into `out` (paths re-based on its folder); a repeated id is an error
+    naming both manifests, and nothing is written."""
+    clips: list[Clip] = []
+    origin: dict[str, Path] = {}
+    for manifest in manifests:
+        for clip in read_manifest(manifest):
+            if clip.id in origin:
+                raise ManifestError(f"{manifest}: id '{clip.id}' is also in {origin[clip.id]}; merged manifests "
+                                    "need distinct ids (were the same clips generated twice?)")
+            origin[clip.id] = Path(manifest)
+            clips.append(clip)
+    return write_manifest(out, clips)
+
+
 def select(clips: Iterable[Clip], split: str | None = None, source: str | None = None) -> list[Clip]:
     return [c for c in clips if (split is None or c.split == split) and (source is None or c.source == source)]
 

@@ -41,3 +41,21 @@ def test_bad_input_is_one_line_and_exit_status_2(tmp_path):
     assert result.stderr.strip().count("\n") == 0
     assert result.stderr.startswith(f"error: {tmp_path / 'm.jsonl'}:1: missing field")
     assert "Traceback" not in result.stderr
+
+
+def test_manifest_merge_rebases_paths_and_refuses_repeated_ids(tmp_path, write_tone):
+    for shard in ("shard-0", "shard-1"):
+        write_tone(f"{shard}/dog/{shard}.wav")
+        row = {"id": shard, "path": f"dog/{shard}.wav", "label": "dog", "split": "train", "fold": None,
+               "source": "real", "duration": 1.0, "sample_rate": 16000}
+        (tmp_path / shard / "manifest.jsonl").write_text(json.dumps(row) + "\n")
+    shards = [str(tmp_path / s / "manifest.jsonl") for s in ("shard-0", "shard-1")]
+    result = CliRunner().invoke(app, ["manifest", "merge", "--out", str(tmp_path / "all.jsonl"), *shards])
+    assert result.exit_code == 0, result.output
+    rows = [json.loads(line) for line in (tmp_path / "all.jsonl").read_text().splitlines()]
+    assert [r["path"] for r in rows] == ["shard-0/dog/shard-0.wav", "shard-1/dog/shard-1.wav"]
+
+    duplicate = run_cli("manifest", "merge", "--out", str(tmp_path / "twice.jsonl"), shards[0], shards[0])
+    assert duplicate.returncode == 2
+    assert "id 'shard-0' is also in" in duplicate.stderr and "distinct ids" in duplicate.stderr
+    assert not (tmp_path / "twice.jsonl").exists()
