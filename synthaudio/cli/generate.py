@@ -20,6 +20,9 @@ def generate(
     shard: str = typer.Option(None, "--shard", help="I/N: make only shard I of N (0-based)."),
     steps: int = typer.Option(None, "--steps", help="Denoising steps (diffusion generators)."),
     guidance_scale: float = typer.Option(None, "--guidance-scale", help="Classifier-free guidance scale."),
+    setting: list[str] = typer.Option(None, "--setting",
+                                      help="KEY=VALUE backend setting (repeat), VALUE as JSON where it parses, e.g. "
+                                           "engine=all or 'piper_voices=[\"/v/en.onnx\"]' (tts), top_k=250."),
     negative_prompt: str = typer.Option(None, "--negative-prompt", help="Overrides the prompt file's."),
     device: str = typer.Option(None, "--device", help="cpu, cuda or cuda:N (default: cuda if available)."),
     dtype: str = typer.Option(None, "--dtype", help="float32, float16 or bfloat16 (default: float16 on CUDA)."),
@@ -43,7 +46,7 @@ def generate(
                    "cpus_per_worker": cpus_per_worker}
     summary = run_generation(prompts, out, generator, checkpoint=checkpoint, duration=duration,
                              sample_rate=sample_rate, batch_size=batch_size, seed=seed, shard=shard,
-                             settings={"steps": steps, "guidance_scale": guidance_scale},
+                             settings=parse_settings(setting or [], steps=steps, guidance_scale=guidance_scale),
                              negative_prompt=negative_prompt, device=device, dtype=dtype,
                              band_limit_hz=band_limit_hz, executor=executor, progress=progress,
                              executor_options={name: value for name, value in ray_options.items() if value is not None})
@@ -52,6 +55,27 @@ def generate(
     typer.echo(f"{summary.written} clips written, {summary.skipped} already done, of {summary.planned} planned "
                f"({summary.clips_per_second:.2f} clips/s; model load {summary.load_seconds:.1f} s) -> "
                f"{summary.manifest}")
+
+
+def parse_settings(pairs: list[str], **named) -> dict:
+    """Backend settings from KEY=VALUE pairs (JSON values where they parse) and the named options."""
+    import json
+
+    from synthaudio.errors import ConfigError
+
+    settings = {key: value for key, value in named.items() if value is not None}
+    for pair in pairs:
+        key, separator, text = pair.partition("=")
+        key = key.strip()
+        if not separator or not key:
+            raise ConfigError(f"--setting {pair!r}: expected KEY=VALUE, e.g. --setting engine=all")
+        if key in settings:
+            raise ConfigError(f"--setting {key} is given twice (or also as --{key.replace('_', '-')}); give it once")
+        try:
+            settings[key] = json.loads(text)
+        except json.JSONDecodeError:
+            settings[key] = text
+    return settings
 
 
 def register(app: typer.Typer) -> None:

