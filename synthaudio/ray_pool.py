@@ -14,7 +14,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from synthaudio.errors import SynthaudioError
+from synthaudio.errors import ConfigError, SynthaudioError
 from synthaudio.ray_session import death_reason, first_line
 
 
@@ -198,6 +198,17 @@ class ActorPool:
         waiting = sum(call.work is None for call in self.calls.values())
         return SynthaudioError(f"ray: {waiting} of {self.size} workers did not start within "
                                f"{self.start_timeout_s:g} s; {self.layout()}")
+
+
+def check_pool_options(workers: int | None, gpus: float | None, cpus: int, max_attempts: int, gpus_option: str,
+                       cpus_option: str) -> None:
+    """One error naming the option for an impossible pool size or actor shape (before Ray starts)."""
+    if workers is not None and workers < 1:
+        raise ConfigError(f"--workers {workers}: must be at least 1")
+    if gpus is not None and gpus < 0:
+        raise ConfigError(f"{gpus_option} {gpus:g}: must be 0 (CPU) or more")
+    if cpus < 1 or max_attempts < 1:
+        raise ConfigError(f"{cpus_option} {cpus} and max_attempts {max_attempts} must be at least 1")
 
 
 def actor_layout(resources: dict[str, float], cpus: float, gpus: float, change: str) -> str:

@@ -20,7 +20,7 @@ from synthaudio.engine.work import RunSettings, make_generator
 from synthaudio.errors import ConfigError
 from synthaudio.fsutil import remove_stale_temporaries
 from synthaudio.manifest import Clip
-from synthaudio.ray_pool import ActorPool, Work, actor_layout, default_gpus, default_size
+from synthaudio.ray_pool import ActorPool, Work, actor_layout, check_pool_options, default_gpus, default_size
 from synthaudio.ray_session import RaySession
 
 ADVICE = ("a worker that keeps dying usually runs out of memory: try a smaller --batch-size, fewer --workers per "
@@ -120,12 +120,8 @@ class RayExecutor:
 
 def _check_options(settings: RunSettings, workers: int | None, gpus_per_worker: float | None, cpus_per_worker: int,
                    max_attempts: int) -> None:
-    if workers is not None and workers < 1:
-        raise ConfigError(f"--workers {workers}: must be at least 1")
-    if gpus_per_worker is not None and gpus_per_worker < 0:
-        raise ConfigError(f"--gpus-per-worker {gpus_per_worker}: must be 0 (CPU) or more")
-    if cpus_per_worker < 1 or max_attempts < 1:
-        raise ConfigError(f"--cpus-per-worker {cpus_per_worker} and max_attempts {max_attempts} must be at least 1")
+    check_pool_options(workers, gpus_per_worker, cpus_per_worker, max_attempts, "--gpus-per-worker",
+                       "--cpus-per-worker")
     device = settings.device or ""
     if device.startswith("cuda:"):
         raise ConfigError(f"--device {device}: with --executor ray each worker sees only its own GPUs; use --device "

@@ -13,8 +13,7 @@ actor pool (synthaudio.ray_pool) bounds every retry and ends the study with one 
 import os
 from collections.abc import Iterable, Iterator
 
-from synthaudio.errors import ConfigError
-from synthaudio.ray_pool import ActorPool, Work, actor_layout, default_gpus, default_size
+from synthaudio.ray_pool import ActorPool, Work, actor_layout, check_pool_options, default_gpus, default_size
 from synthaudio.ray_session import RaySession
 from synthaudio.study.plan import Job
 from synthaudio.study.stages import run_job
@@ -57,12 +56,7 @@ class RayStudyExecutor:
 
     def __init__(self, address: str | None = None, workers: int | None = None, gpus_per_run: float | None = None,
                  cpus_per_run: int = 1, max_attempts: int = 3, start_timeout_s: float = 600.0):
-        if workers is not None and workers < 1:
-            raise ConfigError(f"--workers {workers}: must be at least 1")
-        if gpus_per_run is not None and gpus_per_run < 0:
-            raise ConfigError(f"--gpus-per-run {gpus_per_run}: must be 0 (CPU) or more")
-        if cpus_per_run < 1 or max_attempts < 1:
-            raise ConfigError(f"cpus_per_run {cpus_per_run} and max_attempts {max_attempts} must be at least 1")
+        check_pool_options(workers, gpus_per_run, cpus_per_run, max_attempts, "--gpus-per-run", "cpus_per_run")
         self.address, self.workers, self.gpus_per_run = address, workers, gpus_per_run
         self.cpus_per_run, self.max_attempts, self.start_timeout_s = cpus_per_run, max_attempts, start_timeout_s
         self.session: RaySession | None = None
