@@ -59,23 +59,10 @@ def generate(
 
 def parse_settings(pairs: list[str], **named) -> dict:
     """Backend settings from KEY=VALUE pairs (JSON values where they parse) and the named options."""
-    import json
+    from synthaudio.cli.options import parse_key_values
 
-    from synthaudio.errors import ConfigError
-
-    settings = {key: value for key, value in named.items() if value is not None}
-    for pair in pairs:
-        key, separator, text = pair.partition("=")
-        key = key.strip()
-        if not separator or not key:
-            raise ConfigError(f"--setting {pair!r}: expected KEY=VALUE, e.g. --setting engine=all")
-        if key in settings:
-            raise ConfigError(f"--setting {key} is given twice (or also as --{key.replace('_', '-')}); give it once")
-        try:
-            settings[key] = json.loads(text)
-        except json.JSONDecodeError:
-            settings[key] = text
-    return settings
+    return parse_key_values(pairs, "--setting", "engine=all",
+                            taken={key: value for key, value in named.items() if value is not None})
 
 
 def register(app: typer.Typer) -> None:

@@ -4,11 +4,11 @@ Rows used: train = split "train" of every --train manifest; val = split "val" of
 --test (each overridable with --train-split / --val-split / --split).
 """
 
-import json
 from pathlib import Path
 
 import typer
 
+from synthaudio.cli.options import parse_key_values
 from synthaudio.errors import ConfigError
 
 
@@ -29,20 +29,6 @@ def _parse_pairs(text: str | None, option: str) -> dict[str, float]:
         except ValueError:
             raise ConfigError(f"{option}: expected name=number pairs separated by commas, got {text!r}") from None
     return pairs
-
-
-def _parse_model_options(items: list[str]) -> dict:
-    """key=value; values are read as JSON where they parse (numbers, true/false, lists), else kept as text."""
-    options = {}
-    for item in items:
-        key, sep, value = item.partition("=")
-        if not sep or not key:
-            raise ConfigError(f"--model-option: expected key=value, got {item!r}")
-        try:
-            options[key] = json.loads(value)
-        except json.JSONDecodeError:
-            options[key] = value
-    return options
 
 
 def _parse_range(text: str, option: str) -> tuple[float, float]:
@@ -90,9 +76,10 @@ def train(
     from synthaudio.training import TrainSettings, train_run
 
     console = Console()
+    model_options = parse_key_values(model_option, "--model-option", "checkpoint=PATH")
     try:
         settings = TrainSettings(
-            model=model, model_options=_parse_model_options(model_option), epochs=epochs, batch_size=batch_size,
+            model=model, model_options=model_options, epochs=epochs, batch_size=batch_size,
             lr=lr, weight_decay=weight_decay, seed=seed, protocol=protocol, selection_metric=selection_metric,
             source_weights=_parse_pairs(source_weights, "--source-weights") or None,
             augment_noise=None if augment_noise is None else NoiseAugmentation(

@@ -132,7 +132,9 @@ def test_ssast_checkpoint_without_distillation_token(tmp_path, ssast_state_dict)
 @pytest.mark.parametrize("arguments, message", [
     (["--source-weights", "synthetic:0.5"], "--source-weights: expected name=number pairs"),
     (["--augment-noise", "n.jsonl", "--augment-snr-db", "loud"], "--augment-snr-db: expected LOW:HIGH"),
-    (["--model-option", "checkpoint"], "--model-option: expected key=value"),
+    (["--model-option", "checkpoint"], "--model-option 'checkpoint': expected KEY=VALUE, e.g. --model-option "
+                                       "checkpoint=PATH"),
+    (["--model-option", "dropout=0.1", "--model-option", "dropout=0.2"], "--model-option dropout is given twice"),
     (["--protocol", "sloppy"], "--protocol: Input should be 'validation' or 'paper'"),
     (["--epochs", "0"], "--epochs: Input should be greater than or equal to 1"),
 ])
