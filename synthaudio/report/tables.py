@@ -159,22 +159,21 @@ def display(table: pd.DataFrame, columns: list[str], mark: str | None = "generat
     return shown
 
 
+def _cell(value, digits: int) -> str:
+    """A table cell: floats to `digits` places, a missing value as "-"."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "-"
+    return f"{value:.{digits}f}" if isinstance(value, float) else str(value)
+
+
 def markdown(table: pd.DataFrame, digits: int = 3) -> str:
     """A GitHub-flavoured Markdown table (no extra dependency)."""
     if table.empty:
         return "_(no rows)_\n"
-
-    def cell(value) -> str:
-        if value is None or (isinstance(value, float) and math.isnan(value)):
-            return "-"
-        if isinstance(value, float):
-            return f"{value:.{digits}f}"
-        return str(value).replace("|", "\\|")
-
     header = [str(column) for column in table.columns]
     lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
     for row in table.itertuples(index=False):
-        lines.append("| " + " | ".join(cell(value) for value in row) + " |")
+        lines.append("| " + " | ".join(_cell(value, digits).replace("|", "\\|") for value in row) + " |")
     return "\n".join(lines) + "\n"
 
 
@@ -182,13 +181,8 @@ def text_table(table: pd.DataFrame, digits: int = 3) -> str:
     """A plain aligned table for the terminal."""
     if table.empty:
         return "(no rows)"
-
-    def cell(value) -> str:
-        if value is None or (isinstance(value, float) and math.isnan(value)):
-            return "-"
-        return f"{value:.{digits}f}" if isinstance(value, float) else str(value)
-
-    cells = [[str(c) for c in table.columns]] + [[cell(v) for v in row] for row in table.itertuples(index=False)]
+    cells = [[str(c) for c in table.columns]] + [[_cell(v, digits) for v in row]
+                                                 for row in table.itertuples(index=False)]
     widths = [max(len(row[i]) for row in cells) for i in range(len(cells[0]))]
     lines = ["  ".join(value.ljust(width) for value, width in zip(row, widths, strict=True)).rstrip()
              for row in cells]
