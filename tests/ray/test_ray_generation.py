@@ -7,7 +7,7 @@ import pytest
 from synthaudio.engine import run_generation
 from synthaudio.errors import ConfigError, MissingDependencyError, SynthaudioError
 from tests.fixtures.generation import label_prompts, make_prompt_file, manifest_rows, run_cli, wav_digests
-from tests.fixtures.ray_workers import WorkerKiller, start_local_ray
+from tests.fixtures.ray_workers import WorkerKiller
 
 pytest.importorskip("ray")
 
@@ -16,13 +16,6 @@ TINY_MUSICGEN = {"generator": "musicgen", "checkpoint": "tiny-random", "duration
                  "progress": False}
 CLIPS = 12
 BUSY_WORKER = "ray::GenerationWorker.run"
-
-
-@pytest.fixture(scope="module")
-def ray_instance(tmp_path_factory):
-    ray = start_local_ray(tmp_path_factory.mktemp("ray"))
-    yield ray
-    ray.shutdown()
 
 
 @pytest.fixture(scope="module")

@@ -13,7 +13,7 @@ from synthaudio.errors import SynthaudioError
 from synthaudio.manifest import Clip, write_manifest
 from synthaudio.study.runner import run_study
 from tests.conftest import tone
-from tests.fixtures.ray_workers import WorkerKiller, start_local_ray
+from tests.fixtures.ray_workers import WorkerKiller
 
 pytest.importorskip("ray")
 
@@ -61,13 +61,6 @@ def by_title(out: Path, kind: str, name: str) -> dict[str, str]:
 
 def metrics_by_title(out: Path) -> dict[str, dict]:
     return {title: json.loads(text)["metrics"] for title, text in by_title(out, "evaluate", "eval.json").items()}
-
-
-@pytest.fixture(scope="module")
-def ray_instance(tmp_path_factory):
-    ray = start_local_ray(tmp_path_factory.mktemp("ray"))
-    yield ray
-    ray.shutdown()
 
 
 @pytest.fixture(scope="module")
