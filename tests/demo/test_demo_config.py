@@ -42,8 +42,12 @@ def test_zero_shot_compares_both_strategies_on_wide_and_telephone_band(demo):
     assert llm.llm == {"backend": "smollm2"} and llm.descriptors is None  # the offline LLM writes the descriptors
     generators = [demo.generators[name] for name in experiment.generators]
     assert {g.generator for g in generators} == {"tts"}
-    bands = sorted(g.postprocess.band_limit_hz if g.postprocess else 0 for g in generators)
+    espeak = [g for g in generators if g.settings.get("engine", "espeak") == "espeak"]
+    bands = sorted(g.postprocess.band_limit_hz if g.postprocess else 0 for g in espeak)
     assert bands == [0, 4000]  # wide band (0: no limit) and telephone band, from the same generated clips
+    # piper "where installed" (the project's tts extra installs it): alone and mixed with espeak-ng, telephone band
+    others = {g.settings["engine"]: g.postprocess.band_limit_hz for g in generators if g not in espeak}
+    assert others == {"piper": 4000, "all": 4000}
     assert len(demo.experiments["quantity"].counts) >= 3
     assert demo.training_settings("zero_shot").features.pad == "silence"
 
@@ -123,8 +127,10 @@ def test_reduced_demo_end_to_end(tmp_path):
     assert printed.count("digits: accuracy on 10 real test clips (one clip = 0.100); chance 0.100") == 3
     assert "WARNING: clips from RANDOM-WEIGHT generators (audioldm2 (tiny-random), musicgen (tiny-random)) are " \
            "noise" in printed
-    for row in ("tts_phone                   llm", "tts                         label"):
-        assert row in printed  # zero-shot: wide band and telephone band, both strategies
+    for generator, prompts in (("tts_phone", "llm"), ("tts", "label"), ("tts_piper_phone", "label"),
+                               ("tts_mixed_phone", "llm")):
+        # zero-shot: wide band and telephone band, espeak-ng, piper and both mixed, both strategies
+        assert re.search(rf"^zero_shot\s+digits\s+{generator}\s+{prompts}\s+4\s", printed, flags=re.MULTILINE)
     for condition in ("0 dB", "5 dB", "10 dB", "20 dB", "clean"):
         assert re.search(rf"synthetic_babble\s+{condition}\s+\d", printed)
     report = (out / "report" / "report.md").read_text(encoding="utf-8")
