@@ -134,7 +134,8 @@ def test_ssast_checkpoint_without_distillation_token(tmp_path, ssast_state_dict)
     (["--augment-noise", "n.jsonl", "--augment-snr-db", "loud"], "--augment-snr-db: expected LOW:HIGH"),
     (["--model-option", "checkpoint"], "--model-option 'checkpoint': expected KEY=VALUE, e.g. --model-option "
                                        "checkpoint=PATH"),
-    (["--model-option", "dropout=0.1", "--model-option", "dropout=0.2"], "--model-option dropout is given twice"),
+    (["--model-option", "dropout=0.1", "--model-option", "dropout=0.2"],
+     "--model-option dropout is given twice; give it once"),
     (["--protocol", "sloppy"], "--protocol: Input should be 'validation' or 'paper'"),
     (["--epochs", "0"], "--epochs: Input should be greater than or equal to 1"),
 ])
