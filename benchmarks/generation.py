@@ -97,7 +97,7 @@ def reference_loop(generator: str, model, prompts: list[str], args, out: Path) -
 def engine_run(generator: str, prompt_file: Path, args, out: Path, executor: str = "local",
                executor_options: dict | None = None) -> tuple[float, int]:
     """(seconds without model construction, clips written) of one engine run."""
-    from synthaudio.engine import run_generation
+    from synthaudio.generation import run_generation
 
     checkpoint = {"audioldm2": "random-weights:cvssp/audioldm2-large",
                   "musicgen": "random-weights:facebook/musicgen-medium"}[generator] if args.full_size else "tiny-random"

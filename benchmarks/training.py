@@ -6,7 +6,7 @@ original ESC-50 files, which then also need resampling), tones in noise, written
 first run one warm-up epoch on a few clips so that imports do not count. An epoch is the training pass plus
 the validation pass, as `history.jsonl` times it; the one-off cost of filling the cache is printed separately.
 The cached run reads the on-disk cache in its first epoch and the in-process memory layer after that (see
-synthaudio.data.FeatureStore).
+synthaudio.recognition.data.FeatureStore).
 
 Last line: `ratio: X.XX` = uncached epoch time / cached epoch time.
 """
@@ -21,9 +21,9 @@ import numpy as np
 import soundfile
 import torch
 
-from synthaudio.data import FeatureStore
 from synthaudio.manifest import Clip, read_manifest, write_manifest
-from synthaudio.training import TrainSettings, train_run
+from synthaudio.recognition.data import FeatureStore
+from synthaudio.recognition.training import TrainSettings, train_run
 
 
 def write_dataset(folder: Path, classes: int, train_per_class: int, val_per_class: int, seconds: float,

@@ -1,7 +1,8 @@
-"""Atomic file output and run locks: a crash never leaves a half-written file behind."""
+"""Atomic file output, run locks and file hashing: a crash never leaves a half-written file behind."""
 
 import contextlib
 import fcntl
+import hashlib
 import os
 import tempfile
 from collections.abc import Iterator
@@ -9,6 +10,23 @@ from pathlib import Path
 from typing import IO
 
 from synthaudio.errors import SynthaudioError
+
+_HASH_MEMO: dict[tuple[str, int, int], str] = {}
+
+
+def file_sha256(path: Path | str) -> str:
+    """sha256 of the file's bytes, remembered per (path, size, mtime) for the life of the process."""
+    path = Path(path).resolve()
+    stat = path.stat()
+    memo_key = (str(path), stat.st_size, stat.st_mtime_ns)
+    digest = _HASH_MEMO.get(memo_key)
+    if digest is None:
+        hasher = hashlib.sha256()
+        with open(path, "rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                hasher.update(block)
+        digest = _HASH_MEMO[memo_key] = hasher.hexdigest()
+    return digest
 
 
 @contextlib.contextmanager

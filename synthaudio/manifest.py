@@ -90,31 +90,39 @@ def read_manifest(path: Path | str, check_files: bool = True) -> list[Clip]:
             if clip.id in seen:
                 raise ManifestError(f"{where}: duplicate id '{clip.id}' (first on line {seen[clip.id]})")
             seen[clip.id] = number
-            absolute = clip.path if os.path.isabs(clip.path) else str(base / clip.path)
+            absolute = clip.path if os.path.isabs(clip.path) else os.path.normpath(base / clip.path)
             if check_files and not os.path.isfile(absolute):
                 raise ManifestError(f"{where}: file not found: {absolute} (clip '{clip.id}')")
             clips.append(clip.model_copy(update={"path": absolute}))
     return clips
 
 
-def clip_to_row(clip: Clip, base: Path) -> dict[str, Any]:
-    """The JSON row for `clip`, its path relative to `base` where the file lies under it."""
+def clip_to_row(clip: Clip, base: Path, root: Path | None = None) -> dict[str, Any]:
+    """The JSON row for `clip`, its path relative to `base` where the file lies under `root` (default: `base`),
+    so that `root` can be moved as a whole."""
     row = clip.model_dump(exclude_defaults=True)  # 'fold' has no default, so it is always written
     path = Path(clip.path)
-    if path.is_absolute() and path.resolve().is_relative_to(base):
-        row["path"] = path.resolve().relative_to(base).as_posix()
+    if path.is_absolute():
+        resolved = path.resolve()
+        if resolved.is_relative_to(root if root is not None else base):
+            row["path"] = Path(os.path.relpath(resolved, base)).as_posix()
     return row
 
 
-def clip_to_json(clip: Clip, base: Path) -> str:
-    return json.dumps(clip_to_row(clip, base), ensure_ascii=False)
+def clip_to_json(clip: Clip, base: Path, root: Path | None = None) -> str:
+    return json.dumps(clip_to_row(clip, base, root), ensure_ascii=False)
 
 
-def write_manifest(path: Path | str, clips: Iterable[Clip]) -> int:
-    """Write clips atomically (all or nothing); returns the number of rows."""
+def write_manifest(path: Path | str, clips: Iterable[Clip], root: Path | str | None = None) -> int:
+    """Write clips atomically (all or nothing); returns the number of rows.
+
+    Paths of files under the manifest's folder are written relative to it; with `root` (a folder holding the
+    manifest, e.g. a study's output folder), so are the paths of every file under `root`, with `..` where needed.
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     base = path.parent.resolve()
+    root = None if root is None else Path(root).resolve()
     count = 0
     seen: set[str] = set()
     with atomic_write(path) as handle:
@@ -122,7 +130,7 @@ def write_manifest(path: Path | str, clips: Iterable[Clip]) -> int:
             if clip.id in seen:
                 raise ManifestError(f"{path}: refusing to write duplicate id '{clip.id}'")
             seen.add(clip.id)
-            handle.write(clip_to_json(clip, base) + "\n")
+            handle.write(clip_to_json(clip, base, root) + "\n")
             count += 1
     return count
 

@@ -1,11 +1,12 @@
 """YAML configuration files read with their line numbers, so that every error can say 'file:line: field: problem'.
 
 `read_yaml` refuses a key given twice in one mapping (YAML would silently keep the last one) and turns syntax
-errors into one line. `YamlDocument.validation_error` turns the first error of a pydantic validation into a
-ConfigError naming the field as the user wrote it (pydantic's own location names union members and tags too), its
-line, and for an unknown key the keys allowed there.
+errors into one line. `YamlDocument.validation_problems` turns each error of a pydantic validation into a line
+naming the field as the user wrote it (pydantic's own location names union members and tags too), its line, and
+for an unknown key the keys allowed there.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from types import UnionType
@@ -51,14 +52,24 @@ class YamlDocument:
     def where(self, loc: tuple) -> str:
         return where(self.source, self.nodes, loc)
 
+    def validation_problems(self, error: ValidationError, model: type[BaseModel],
+                            skip: Callable[[tuple], bool] = lambda loc: False) -> list[str]:
+        """Every problem of `error` (raised validating this document as `model`), one located line each, but those
+        whose location `skip` rejects."""
+        lines = []
+        for found in error.errors():
+            loc = user_loc(tuple(found["loc"]), self.data)
+            if skip(loc):
+                continue
+            problem = describe(found)
+            if found["type"] == "extra_forbidden":
+                problem += allowed_keys(model, self.data, loc)
+            lines.append(f"{self.where(loc)}: {problem}")
+        return list(dict.fromkeys(lines))  # union members can report one place twice
+
     def validation_error(self, error: ValidationError, model: type[BaseModel]) -> ConfigError:
-        """The first problem of `error` (raised validating this document as `model`) as one located line."""
-        first = error.errors()[0]
-        loc = user_loc(tuple(first["loc"]), self.data)
-        problem = describe(first)
-        if first["type"] == "extra_forbidden":
-            problem += allowed_keys(model, self.data, loc)
-        return ConfigError(f"{self.where(loc)}: {problem}")
+        """Every problem of `error` as one ConfigError, one located line per problem."""
+        return ConfigError("\n".join(self.validation_problems(error, model)))
 
 
 def read_yaml(text: str, source: Path | str | None = None) -> YamlDocument:

@@ -20,7 +20,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-COMMAND_MODULES = ("prepare", "manifest", "prompts", "generate", "train", "study")
+COMMAND_MODULES = ("prepare", "manifest", "prompts", "generate", "train", "study", "plugins")
 
 
 def _show_version(value: bool) -> None:
@@ -40,9 +40,10 @@ for _name in COMMAND_MODULES:
 
 
 def main() -> None:
-    """Entry point: a SynthaudioError becomes one line on stderr and exit status 2."""
+    """Entry point: a SynthaudioError becomes one `error:` line per problem on stderr and exit status 2."""
     try:
         app()
     except SynthaudioError as error:
-        typer.secho(f"error: {error}", fg=typer.colors.RED, err=True)
+        for line in str(error).splitlines() or [""]:
+            typer.secho(f"error: {line}", fg=typer.colors.RED, err=True)
         sys.exit(2)

@@ -27,6 +27,10 @@ def generate(
     device: str = typer.Option(None, "--device", help="cpu, cuda or cuda:N (default: cuda if available)."),
     dtype: str = typer.Option(None, "--dtype", help="float32, float16 or bfloat16 (default: float16 on CUDA)."),
     band_limit_hz: int = typer.Option(None, "--band-limit-hz", help="Low-pass to this bandwidth (e.g. 4000)."),
+    threads: int = typer.Option(None, "--threads", min=1,
+                                help="torch threads while generating (default: torch's choice; with --executor ray "
+                                     "each worker's --cpus-per-worker). Clips are byte-identical across runs with "
+                                     "the same thread count and batch size."),
     executor: str = typer.Option("local", "--executor",
                                  help="Where batches run: local (this process) or ray (Ray actors, one model each)."),
     address: str = typer.Option(None, "--address", help="--executor ray: auto (the `ray start` cluster here) or "
@@ -40,7 +44,7 @@ def generate(
     progress: bool = typer.Option(True, "--progress/--no-progress", help="Show a progress bar."),
 ) -> None:
     """Generate synthetic clips for every prompt, resumably; the same command twice gives identical WAVs."""
-    from synthaudio.engine import run_generation
+    from synthaudio.generation import run_generation
 
     ray_options = {"address": address, "workers": workers, "gpus_per_worker": gpus_per_worker,
                    "cpus_per_worker": cpus_per_worker}
@@ -48,7 +52,7 @@ def generate(
                              sample_rate=sample_rate, batch_size=batch_size, seed=seed, shard=shard,
                              settings=parse_settings(setting or [], steps=steps, guidance_scale=guidance_scale),
                              negative_prompt=negative_prompt, device=device, dtype=dtype,
-                             band_limit_hz=band_limit_hz, executor=executor, progress=progress,
+                             band_limit_hz=band_limit_hz, threads=threads, executor=executor, progress=progress,
                              executor_options={name: value for name, value in ray_options.items() if value is not None})
     for note in summary.notes:
         typer.echo(f"note: {note}")

@@ -1,4 +1,4 @@
-"""`synthaudio train` and `synthaudio evaluate`: thin commands over synthaudio.training / synthaudio.evaluation.
+"""`synthaudio train` and `synthaudio evaluate`: thin commands over synthaudio.recognition (training, evaluation).
 
 Rows used: train = split "train" of every --train manifest; val = split "val" of --val; evaluate = split "test" of
 --test (each overridable with --train-split / --val-split / --split).
@@ -72,8 +72,8 @@ def train(
     from pydantic import ValidationError
     from rich.console import Console
 
-    from synthaudio.data import NoiseAugmentation
-    from synthaudio.training import TrainSettings, train_run
+    from synthaudio.recognition.data import NoiseAugmentation
+    from synthaudio.recognition.training import TrainSettings, train_run
 
     console = Console()
     model_options = parse_key_values(model_option, "--model-option", "checkpoint=PATH")
@@ -121,7 +121,7 @@ def evaluate(
     """Evaluate a run on test rows (clean or with noise at an SNR); writes RUN/eval/<name>.json."""
     from rich.console import Console
 
-    from synthaudio.evaluation import evaluate_run
+    from synthaudio.recognition.evaluation import evaluate_run
 
     console = Console()
     result = evaluate_run(run, test, noise_manifest=noise, snr_db=snr_db, seed=seed, split=split,
@@ -135,8 +135,8 @@ def evaluate(
 
 
 def _print_metrics(console, metrics: dict, protocol: str, title: str) -> None:
-    from synthaudio.metrics import confusion_table, per_class_table, summary_table
-    from synthaudio.runs import PAPER_PROTOCOL
+    from synthaudio.recognition.metrics import confusion_table, per_class_table, summary_table
+    from synthaudio.recognition.runs import PAPER_PROTOCOL
 
     if protocol == PAPER_PROTOCOL:
         title = f"[OPTIMISTIC: {protocol}] {title}"

@@ -5,41 +5,35 @@ returns a `PreparedDataset`; `write_prepared` writes its manifests. Each module'
 official data comes from and the exact layout it expects.
 """
 
-import importlib
-import inspect
-from collections.abc import Callable
 from pathlib import Path
 
-from synthaudio.datasets.common import ON_ERROR_CHOICES, PreparedDataset, Problem
+from synthaudio.datasets.common import ON_ERROR_CHOICES, PreparedDataset, Problem, Recipe
 from synthaudio.errors import ConfigError, DatasetError
 from synthaudio.manifest import write_manifest
+from synthaudio.registry import Registry
 
-__all__ = ["RECIPES", "PreparedDataset", "Problem", "dataset_names", "get_recipe", "prepare_dataset",
+__all__ = ["RECIPES", "PreparedDataset", "Problem", "Recipe", "dataset_names", "get_recipe", "prepare_dataset",
            "extra_manifest_paths", "write_prepared", "summary_lines"]
 
-RECIPES: dict[str, str] = {
-    "esc50": "synthaudio.datasets.esc50:prepare_esc50",
-    "gtzan": "synthaudio.datasets.gtzan:prepare_gtzan",
-    "speechcommands": "synthaudio.datasets.speechcommands:prepare_speechcommands",
-    "iemocap": "synthaudio.datasets.iemocap:prepare_iemocap",
-    "ucf101": "synthaudio.datasets.ucf101:prepare_ucf101",
-    "activitynet": "synthaudio.datasets.activitynet:prepare_activitynet",
-    "folder": "synthaudio.datasets.folder:prepare_folder",
-    "asterisk": "synthaudio.datasets.asterisk:prepare_asterisk",
-}
-EXTRA_MANIFESTS: dict[str, tuple[str, ...]] = {"speechcommands": ("noise",)}
+RECIPES: Registry[Recipe] = Registry("dataset", "synthaudio.recipes", {
+    "esc50": "synthaudio.datasets.esc50:RECIPE",
+    "gtzan": "synthaudio.datasets.gtzan:RECIPE",
+    "speechcommands": "synthaudio.datasets.speechcommands:RECIPE",
+    "iemocap": "synthaudio.datasets.iemocap:RECIPE",
+    "ucf101": "synthaudio.datasets.ucf101:RECIPE",
+    "activitynet": "synthaudio.datasets.activitynet:RECIPE",
+    "folder": "synthaudio.datasets.folder:RECIPE",
+    "asterisk": "synthaudio.datasets.asterisk:RECIPE",
+}, error=DatasetError)
 
 
 def dataset_names() -> list[str]:
-    return list(RECIPES)
+    return RECIPES.names()
 
 
-def get_recipe(name: str) -> Callable[..., PreparedDataset]:
-    """The prepare function of dataset `name`; DatasetError listing the known names otherwise."""
-    if name not in RECIPES:
-        raise DatasetError(f"unknown dataset '{name}'; known datasets: {', '.join(RECIPES)}")
-    module, function = RECIPES[name].split(":")
-    return getattr(importlib.import_module(module), function)
+def get_recipe(name: str) -> Recipe:
+    """The recipe of dataset `name` (plugins included); DatasetError listing the known names otherwise."""
+    return RECIPES.load(name)
 
 
 def option_flag(option: str) -> str:
@@ -49,14 +43,14 @@ def option_flag(option: str) -> str:
 def prepare_dataset(name: str, root: Path | str, **options) -> PreparedDataset:
     """Run recipe `name` on `root`; options are its keyword arguments (e.g. test_fold=2, on_error="skip")."""
     recipe = get_recipe(name)
-    accepted = [option for option in inspect.signature(recipe).parameters if option != "root"]
+    accepted = recipe.options()
     unknown = [option for option in options if option not in accepted]
     if unknown:
         raise ConfigError(f"{', '.join(option_flag(o) for o in unknown)} does not apply to {name}; its options: "
                           f"{', '.join(option_flag(o) for o in accepted)}")
     if options.get("on_error", "stop") not in ON_ERROR_CHOICES:
         raise ConfigError(f"--on-error must be one of {', '.join(ON_ERROR_CHOICES)}, got '{options['on_error']}'")
-    return recipe(root, **options)
+    return recipe.prepare(root, **options)
 
 
 def extra_manifest_paths(name: str, out: Path | str, overrides: dict[str, Path | str | None] | None = None
@@ -68,11 +62,11 @@ def extra_manifest_paths(name: str, out: Path | str, overrides: dict[str, Path |
     out = Path(out)
     if out.is_dir():
         raise ConfigError(f"--out {out} is a folder; give the manifest file to write, e.g. {out / 'manifest.jsonl'}")
-    extras = EXTRA_MANIFESTS.get(name, ())
+    extras = get_recipe(name).extras
     given = {extra: Path(path) for extra, path in (overrides or {}).items() if path is not None}
     for extra in given:
         if extra not in extras:
-            makers = [dataset for dataset, made in EXTRA_MANIFESTS.items() if extra in made]
+            makers = [dataset for dataset in dataset_names() if extra in get_recipe(dataset).extras]
             raise ConfigError(f"--{extra}-out applies only to {', '.join(makers) or 'no dataset'}, not to {name}")
     paths = {extra: given.get(extra, out.with_name(f"{out.stem}.{extra}.jsonl")) for extra in extras}
     for extra, path in paths.items():

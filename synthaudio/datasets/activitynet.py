@@ -30,6 +30,7 @@ from synthaudio.datasets.common import (
     FileProbe,
     OnError,
     PreparedDataset,
+    Recipe,
     audio_files,
     carve_validation,
     dataset_root,
@@ -132,3 +133,6 @@ def prepare_activitynet(root: Path | str, annotations: Path | str | None = None,
              for split, label, video_id, index, path, offset, duration, rate, segment, subset in usable]
     return PreparedDataset(NAME, require_clips(clips, "ActivityNet", root, probe.problems), problems=probe.problems,
                            excluded={reason: count for reason, count in sorted(excluded.items()) if count})
+
+
+RECIPE = Recipe(prepare_activitynet, domain="action")

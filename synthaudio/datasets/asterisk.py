@@ -30,6 +30,7 @@ from synthaudio.datasets.common import (
     FileProbe,
     OnError,
     PreparedDataset,
+    Recipe,
     audio_files,
     dataset_root,
     progress,
@@ -129,3 +130,6 @@ def _babble(root: Path, probe: FileProbe, seed: int, min_seconds: float) -> Prep
                           "half need more recordings (lower min_seconds or use a fuller voice folder)")
     return PreparedDataset(NAME, require_clips(clips, "Asterisk babble", root, probe.problems),
                            problems=probe.problems, excluded=excluded)
+
+
+RECIPE = Recipe(prepare_asterisk, domain="speech")

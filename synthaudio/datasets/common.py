@@ -2,10 +2,11 @@
 walking audio folders with a progress bar, layout checks, and seeded stratified splits.
 """
 
+import inspect
 import math
 import os
 from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -38,6 +39,25 @@ class Problem:
     path: str
     reason: str
     kind: ProblemKind = "bad"
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """A dataset recipe and the facts it declares about itself.
+
+    Attributes:
+        prepare: `prepare(root, **options) -> PreparedDataset` over the dataset's official layout.
+        domain: what its labels describe, for prompts (sound, music, speech, action; None: say it in the study).
+        extras: the extra manifests it writes besides the main one (e.g. ("noise",) for Speech Commands).
+    """
+
+    prepare: Callable[..., "PreparedDataset"]
+    domain: str | None = None
+    extras: tuple[str, ...] = ()
+
+    def options(self) -> list[str]:
+        """The keyword options `prepare` takes besides the root."""
+        return [name for name in inspect.signature(self.prepare).parameters if name != "root"]
 
 
 @dataclass

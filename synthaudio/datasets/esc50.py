@@ -20,6 +20,7 @@ from synthaudio.datasets.common import (
     FileProbe,
     OnError,
     PreparedDataset,
+    Recipe,
     carve_validation,
     check_test_fold,
     dataset_root,
@@ -81,3 +82,6 @@ def prepare_esc50(root: Path | str, test_fold: int = 1, val_fraction: float = VA
         clips.append(real_clip(f"{NAME}/{Path(row['filename']).stem}", path, row["category"],
                                split_of.get(row["filename"], "test"), int(row["fold"]), duration, rate, meta=meta))
     return PreparedDataset(NAME, require_clips(clips, "ESC-50", root, probe.problems), problems=probe.problems)
+
+
+RECIPE = Recipe(prepare_esc50, domain="sound")

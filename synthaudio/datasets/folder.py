@@ -19,6 +19,7 @@ from synthaudio.datasets.common import (
     FileProbe,
     OnError,
     PreparedDataset,
+    Recipe,
     audio_files,
     dataset_root,
     is_hidden,
@@ -70,3 +71,6 @@ def prepare_folder(root: Path | str, fractions: str | Sequence[float] | None = N
              for (label, path, duration, rate), split in zip(usable, splits, strict=True)]
     return PreparedDataset(NAME, require_clips(clips, "folder", root, probe.problems), problems=probe.problems,
                            excluded=excluded)
+
+
+RECIPE = Recipe(prepare_folder)

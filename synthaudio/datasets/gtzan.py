@@ -23,6 +23,7 @@ from synthaudio.datasets.common import (
     FileProbe,
     OnError,
     PreparedDataset,
+    Recipe,
     audio_files,
     dataset_root,
     is_hidden,
@@ -98,3 +99,6 @@ def prepare_gtzan(root: Path | str, segment: Sequence[float] | None = STUDY_SEGM
         clips.append(real_clip(f"{NAME}/{path.stem}{suffix}", path, genre, split, None, duration, rate,
                                offset=offset))
     return PreparedDataset(NAME, require_clips(clips, "GTZAN", root, probe.problems), problems=probe.problems)
+
+
+RECIPE = Recipe(prepare_gtzan, domain="music")

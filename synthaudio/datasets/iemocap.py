@@ -25,6 +25,7 @@ from synthaudio.datasets.common import (
     FileProbe,
     OnError,
     PreparedDataset,
+    Recipe,
     carve_validation,
     check_test_fold,
     dataset_root,
@@ -107,3 +108,6 @@ def prepare_iemocap(root: Path | str, test_fold: int = 5, val_fraction: float = 
                                rate, meta=meta))
     return PreparedDataset(NAME, require_clips(clips, "IEMOCAP", root, probe.problems), problems=probe.problems,
                            excluded=dict(sorted(excluded.items())))
+
+
+RECIPE = Recipe(prepare_iemocap, domain="speech")

@@ -21,6 +21,7 @@ from synthaudio.datasets.common import (
     FileProbe,
     OnError,
     PreparedDataset,
+    Recipe,
     audio_files,
     dataset_root,
     is_hidden,
@@ -78,3 +79,6 @@ def prepare_speechcommands(root: Path | str, seed: int = 0, on_error: OnError = 
                                    meta={"role": "background_noise"}))
     return PreparedDataset(NAME, require_clips(clips, "Speech Commands", root, probe.problems),
                            extra={"noise": sorted_clips(noise)}, problems=probe.problems)
+
+
+RECIPE = Recipe(prepare_speechcommands, domain="speech", extras=('noise',))

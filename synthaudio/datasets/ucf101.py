@@ -25,6 +25,7 @@ from synthaudio.datasets.common import (
     FileProbe,
     OnError,
     PreparedDataset,
+    Recipe,
     carve_validation,
     dataset_root,
     progress,
@@ -120,3 +121,6 @@ def prepare_ucf101(root: Path | str, classes: Sequence[str] | None = None, split
     excluded = {f"videos without an audio track: {label}": count for label, count in sorted(silent.items())}
     return PreparedDataset(NAME, require_clips(clips, "UCF101", root, probe.problems), problems=probe.problems,
                            excluded=excluded)
+
+
+RECIPE = Recipe(prepare_ucf101, domain="action")

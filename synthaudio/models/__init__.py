@@ -5,24 +5,23 @@ and carries `model.spec`: the JSON-serialisable options that rebuild the same ar
 checkpoint (a run folder stores them; its weights come from model.safetensors).
 """
 
-import importlib
-
 from pydantic import BaseModel, ValidationError
 
 from synthaudio.errors import ConfigError
 from synthaudio.features import FeatureSettings
+from synthaudio.registry import Registry
 
-MODELS = {
+# An entry is a module with `Options`, `adapt_features(features, **options)` and `build(num_classes, features,
+# **options)`; plugins register such modules under the entry-point group "synthaudio.models".
+MODELS = Registry("model", "synthaudio.models", {
     "cnn": "synthaudio.models.cnn",  # small log-mel CNN: trains in seconds on a CPU
     "ast": "synthaudio.models.ast",  # transformers AST with SSAST-Base shapes (the study's model)
     "whisper": "synthaudio.models.whisper",  # Whisper encoder, weighted layer sum, MLP head (speech tasks)
-}
+})
 
 
 def model_module(name: str):
-    if name not in MODELS:
-        raise ConfigError(f"unknown model '{name}'; choose one of: {', '.join(MODELS)}")
-    return importlib.import_module(MODELS[name])
+    return MODELS.load(name)
 
 
 def parse_options(name: str, schema: type[BaseModel], options: dict) -> BaseModel:

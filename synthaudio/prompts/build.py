@@ -10,9 +10,10 @@ from pathlib import Path
 from typing import Any
 
 from synthaudio.errors import ConfigError
+from synthaudio.fsutil import file_sha256
 from synthaudio.llm import DEFAULT_BACKEND, LLMOptions, make_llm
 from synthaudio.prompts.captions import CaptionRequest, collect_captions, default_negative_prompt
-from synthaudio.prompts.descriptor_file import descriptors_for_labels, file_sha256
+from synthaudio.prompts.descriptor_file import descriptors_for_labels
 from synthaudio.prompts.descriptors import DEFAULT_COUNTS, DescriptorRequest, collect_descriptors
 from synthaudio.prompts.label import TEMPLATES, check_domain, label_prompt
 from synthaudio.prompts.promptfile import PromptSet

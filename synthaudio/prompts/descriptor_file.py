@@ -8,7 +8,6 @@ Keys match labels whatever their case, spacing and punctuation ("Car horn" = "ca
 files spell classes as the LLM was asked, not as the dataset does.
 """
 
-import hashlib
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,10 +32,6 @@ class DescriptorEntry:
     def made_for(self, settings: dict[str, Any]) -> bool:
         """Whether this list answers the same request (domain, context, count)."""
         return all(self.provenance.get(key) == value for key, value in settings.items())
-
-
-def file_sha256(path: Path | str) -> str:
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
 def _load_json(path: Path) -> Any:

@@ -5,7 +5,7 @@ from collections.abc import Sequence
 
 import pandas as pd
 
-from synthaudio.report.results import METRICS, StudyResults
+from synthaudio.report.results import METRICS, ROW_COLUMNS, StudyResults
 
 ZERO_SHOT_KINDS = ("zero_shot", "quantity")
 SHOWN_METRICS = (("accuracy", "accuracy"), ("uar", "UAR"), ("macro_f1", "macro-F1"))
@@ -138,8 +138,6 @@ def clip_filter_table(results: StudyResults) -> pd.DataFrame:
 
 
 def results_table(results: StudyResults) -> pd.DataFrame:
-    from synthaudio.report.results import ROW_COLUMNS
-
     return pd.DataFrame([{column: row.get(column) for column in ROW_COLUMNS} for row in results.rows],
                         columns=list(ROW_COLUMNS))
 

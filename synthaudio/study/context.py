@@ -3,49 +3,19 @@
 Each block adds the stages it needs to the plan (once per key) and returns what downstream stages read.
 """
 
-import inspect
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from synthaudio.config import DatasetEntry, NoiseSource, StudyConfig
-from synthaudio.feature_cache import file_sha256
+from synthaudio.fsutil import file_sha256
+from synthaudio.recognition.data import NoiseAugmentation
+from synthaudio.recognition.training import TrainSettings
+from synthaudio.report.results import Condition
 from synthaudio.seeding import derive_seed
-from synthaudio.study.plan import Data, Planner, Stage
-
-# Training settings that decide where and how fast a run goes, not what it learns: not part of its key.
-NOT_IN_KEY = ("device", "num_workers", "feature_cache", "feature_memory_mb")
-
-
-@dataclass
-class PreparedInfo:
-    """What the plan needs to know about a prepared real dataset (read from its prepare stage's done.json)."""
-
-    name: str
-    stage: str  # key of the prepare stage
-    manifest: Path
-    identity: str  # sha256 of the prepared manifest ("pending:<key>" before it is prepared)
-    labels: list[str]
-    splits: dict[str, int]
-    test_label_counts: dict[str, int]
-    extras: dict[str, Path]
-    extra_identities: dict[str, str]
-    ready: bool
-
-    def data(self) -> Data:
-        return Data(self.manifest, self.identity, self.stage)
-
-    def extra(self, name: str) -> Data:
-        return Data(self.extras[name], self.extra_identities[name], self.stage)
-
-
-@dataclass
-class Synthetic:
-    """A synthetic subset: its training manifest, its held-out validation manifest (if any), its pools."""
-
-    train: Data
-    val: Data | None
-    pools: tuple[str, ...]
+from synthaudio.study.plan import Data, Planner, PreparedInfo, Stage, StageRef, Synthetic
+from synthaudio.study.real import RealSubsetStage
+from synthaudio.study.recognition import EvaluateStage, TrainStage
+from synthaudio.study.schema import NoiseSource, StudyConfig
+from synthaudio.study.synthetic import plan_subset
 
 
 class StudyContext:
@@ -80,10 +50,8 @@ class StudyContext:
             return info.data()
         subset_seed = derive_seed(self.config.subset_seed, "real-fraction", fraction,
                                   *((seed,) if self.config.resample_real_subsets else ()))
-        stage = self.planner.add(
-            "real_subset", {"data": info.identity, "fraction": fraction, "seed": subset_seed},
-            {"manifest": str(info.manifest), "fraction": fraction, "seed": subset_seed}, info.data().deps,
-            f"{dataset}: {fraction:g} of the real training split")
+        stage = self.planner.add(RealSubsetStage(info.data(), fraction, subset_seed), info.data().deps,
+                                 f"{dataset}: {fraction:g} of the real training split")
         return Data(stage.folder / "train.jsonl", stage.key, stage.key)
 
     def noise(self, source: NoiseSource, seed: int, loc: tuple) -> tuple[Data, str | None, tuple[str, ...]]:
@@ -127,22 +95,18 @@ class StudyContext:
     def synthetic(self, labels_from: str, generator: str, prompts: str, clips_per_class: int, seed: int,
                   holdout_fraction: float | None = None) -> Synthetic:
         """The first `clips_per_class` clips per label of a generation pool (made up to the largest ask)."""
-        from synthaudio.study.synthetic import plan_subset
-
         labels, domain = self.labels_and_domain(labels_from)
         dependency = self.prepared[labels_from].stage if labels_from in self.prepared else None
-        return plan_subset(self, labels, domain, labels_from, generator, prompts, clips_per_class,
+        return plan_subset(self.config, self.planner, labels, domain, labels_from, generator, prompts, clips_per_class,
                            self.generation_seed(seed), holdout_fraction, dependency)
 
     # ------------------------------------------------------------ recognition
 
-    def train_settings(self, experiment: str, dataset: str, seed: int, augment: dict | None = None):
+    def train_settings(self, experiment: str, dataset: str, seed: int, augment: dict | None = None) -> TrainSettings:
         settings = self.config.training_settings(experiment)
         update: dict[str, Any] = {"seed": seed, "protocol": self.config.protocol,
                                   "labels": self.prepared[dataset].labels}
         if augment is not None:
-            from synthaudio.data import NoiseAugmentation
-
             update["augment_noise"] = NoiseAugmentation.model_validate(augment)
         return settings.model_copy(update=update)
 
@@ -153,43 +117,21 @@ class StudyContext:
         if augment_data is not None:
             augment_settings = {**augment_settings, "manifest": str(augment_data.path)}
         settings = self.train_settings(experiment, dataset, seed, augment_settings)
-        params_settings = settings.model_dump(mode="json")
-        key_settings = {k: v for k, v in params_settings.items() if k not in NOT_IN_KEY}
-        if augment_data is not None:
-            key_settings["augment_noise"] = {**key_settings["augment_noise"], "manifest": augment_data.identity}
         test = self.real(dataset) if self.config.protocol == "paper" else None
-        inputs = {"settings": key_settings, "train": [d.identity for d in train],
-                  "optional_train": [d.identity for d in optional], "val": val.identity,
-                  "test": None if test is None else test.identity}
-        params = {"settings": params_settings, "train": [str(d.path) for d in train],
-                  "optional_train": [str(d.path) for d in optional], "val": str(val.path),
-                  "test": None if test is None else str(test.path), "cache_dir": str(self.cache_dir)}
+        spec = TrainStage(settings, list(train), list(optional), val, test, augment_data, self.cache_dir)
         deps = [dep for d in [*train, *optional, val, *([test] if test else []),
                               *([augment_data] if augment_data else [])] for dep in d.deps]
-        return self.planner.add("train", inputs, params, deps, title, distributable=True)
+        return self.planner.add(spec, deps, title)
 
     def evaluate(self, training: Stage, test: Data, seed: int, split: str = "test", noise: tuple[Data, str | None]
                  | None = None, snr_db: float | None = None) -> Stage:
         noise_data, noise_split = noise if noise is not None else (None, None)
-        inputs = {"run": training.key, "test": test.identity, "split": split,
-                  "noise": None if noise_data is None else noise_data.identity, "noise_split": noise_split,
-                  "snr_db": snr_db, "seed": seed}
-        params = {"run": str(training.folder / "run"), "test": str(test.path), "split": split,
-                  "noise": None if noise_data is None else str(noise_data.path), "noise_split": noise_split,
-                  "snr_db": snr_db, "seed": seed, "cache_dir": str(self.cache_dir)}
+        spec = EvaluateStage(StageRef.of(training), test, split, noise_data, noise_split, snr_db, seed,
+                             self.cache_dir)
         condition = "clean" if snr_db is None else f"{snr_db:g} dB SNR"
         deps = (training.key, *test.deps, *(noise_data.deps if noise_data else ()))
-        return self.planner.add("evaluate", inputs, params, deps, f"{training.title} -> {split} ({condition})",
-                                distributable=True)
+        return self.planner.add(spec, deps, f"{training.title} -> {split} ({condition})")
 
-
-def recipe_options_problem(entry: DatasetEntry) -> tuple[str, str] | None:
-    """(option, message) for a recipe option the recipe does not take."""
-    from synthaudio.datasets import get_recipe
-
-    accepted = [name for name in inspect.signature(get_recipe(entry.recipe)).parameters if name not in ("root",
-                                                                                                      "seed")]
-    for option in entry.options:
-        if option not in accepted:
-            return option, f"the {entry.recipe} recipe has no option '{option}' (its options: {', '.join(accepted)})"
-    return None
+    def result(self, evaluation: Stage, training: Stage, condition: Condition, pools: tuple[str, ...] = ()) -> None:
+        """Show this evaluation in the report, described by `condition`."""
+        self.planner.result(evaluation, training, condition, pools)

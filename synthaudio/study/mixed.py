@@ -1,8 +1,9 @@
 """Mixed training: a seeded, stratified fraction of the real training split plus synthetic clips, against the
 real-only baseline at the same fraction; selection on the real validation split."""
 
-from synthaudio.config import Mixed
+from synthaudio.report.results import Condition
 from synthaudio.study.context import StudyContext
+from synthaudio.study.schema import Mixed
 
 
 def plan(ctx: StudyContext, name: str, experiment: Mixed) -> None:
@@ -19,8 +20,9 @@ def plan(ctx: StudyContext, name: str, experiment: Mixed) -> None:
                                              ctx.real(dataset), seed,
                                              f"{name}: {dataset} {fraction:g} real + {generator}/{prompts} {count} "
                                              f"clips/class seed {seed}")
-                        result(ctx, name, experiment, training, fraction, seed, "mixed", generator, prompts, count,
-                               synthetic.pools)
+                        result(ctx, experiment, training, Condition(
+                            name, experiment.kind, dataset, "mixed", generator, prompts, count, fraction, "real", seed,
+                            None), synthetic.pools)
 
 
 def check_real_data(ctx: StudyContext, name: str, dataset: str) -> None:
@@ -37,13 +39,11 @@ def real_only_run(ctx: StudyContext, name: str, dataset: str, fraction: float, s
 
 def baseline(ctx: StudyContext, name: str, experiment, fraction: float, seed: int) -> None:
     training = real_only_run(ctx, name, experiment.dataset, fraction, seed)
-    result(ctx, name, experiment, training, fraction, seed, "real only", None, None, 0, ())
+    result(ctx, experiment, training, Condition(name, experiment.kind, experiment.dataset, "real only", None, None, 0,
+                                                fraction, "real", seed, None), ())
 
 
-def result(ctx: StudyContext, name: str, experiment, training, fraction: float, seed: int, variant: str,
-           generator: str | None, prompts: str | None, count: int, pools: tuple[str, ...]) -> None:
-    evaluation = ctx.evaluate(training, ctx.real(experiment.dataset), seed)
-    ctx.planner.result(evaluation, training, {
-        "experiment": name, "kind": experiment.kind, "dataset": experiment.dataset, "variant": variant,
-        "generator": generator, "prompts": prompts, "clips_per_class": count, "real_fraction": fraction,
-        "validation": "real", "seed": seed, "snr_db": None}, pools)
+def result(ctx: StudyContext, experiment, training, condition: Condition, pools: tuple[str, ...]) -> None:
+    """Evaluate a mixed-training run on the real test split and show it in the report."""
+    evaluation = ctx.evaluate(training, ctx.real(experiment.dataset), condition.seed)
+    ctx.result(evaluation, training, condition, pools)

@@ -1,51 +1,61 @@
-"""The plan of a study: a graph of stages, each keyed by its inputs, and the results that the report reads.
+"""The plan of a study: a graph of stages, each one typed object that knows its cache key and how to run.
 
-A `Stage` becomes a `Job` (plain, picklable data) when it runs, so an executor can run it anywhere that sees the
-output folder. The `Planner` adds stages once per key: two experiments that need the same training run (e.g. the
-zero-shot run that the class filter reads) share it.
+A stage kind is a frozen dataclass subclassing `StageSpec` (see synthaudio.study.stages): its fields are
+everything it needs to run, `identity()` is what decides its output (the cache key hashes it), `run()` writes its
+outputs. A `Stage` is a spec placed in the plan (key, folder, dependencies, title); a `StageJob` is what an
+executor runs (plain, picklable data: the spec travels with it, so it can run anywhere that sees the output
+folder). The `Planner` adds stages once per key: two experiments that need the same training run share it.
 """
 
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from synthaudio.report.results import Condition
 from synthaudio.study.cache import is_done, stage_folder, stage_key
-
-# Order in which stage kinds are shown (and, within one dependency level, run).
-KIND_ORDER = ("prepare", "prompts", "pool", "derived_pool", "subset", "real_subset", "train", "evaluate",
-              "class_filter", "clip_filter")
+from synthaudio.study.stages import StageSpec
 
 
 @dataclass(frozen=True)
-class Job:
-    """One stage to run: everything its runner needs, as plain data."""
+class StageJob:
+    """One stage to run: its spec and where it writes."""
 
-    kind: str
+    spec: StageSpec
     key: str
     folder: str
-    inputs: dict[str, Any]
-    params: dict[str, Any]
+    out: str  # the study's output folder
     size: int | None
     title: str
+
+    @property
+    def kind(self) -> str:
+        return self.spec.kind
 
 
 @dataclass
 class Stage:
-    kind: str
+    spec: StageSpec
     key: str
-    inputs: dict[str, Any]
-    params: dict[str, Any]
     deps: tuple[str, ...]
     title: str
     folder: Path
+    out: Path
     size: int | None = None  # growing stages (generation pools): clips per class wanted
-    distributable: bool = False  # worth sending to a remote worker (training, evaluation)
+
+    @property
+    def kind(self) -> str:
+        return self.spec.kind
+
+    @property
+    def distributable(self) -> bool:
+        """Worth sending to a remote worker (training, evaluation)."""
+        return self.spec.distributable
 
     def done(self) -> bool:
         return is_done(self.folder, self.size)
 
-    def job(self) -> Job:
-        return Job(self.kind, self.key, str(self.folder), self.inputs, self.params, self.size, self.title)
+    def job(self) -> StageJob:
+        return StageJob(self.spec, self.key, str(self.folder), str(self.out), self.size, self.title)
 
 
 @dataclass(frozen=True)
@@ -61,13 +71,56 @@ class Data:
         return () if self.stage is None else (self.stage,)
 
 
+@dataclass(frozen=True)
+class StageRef:
+    """An upstream stage a spec reads from: its key (identity) and folder (where its outputs are)."""
+
+    key: str
+    folder: Path
+
+    @classmethod
+    def of(cls, stage: Stage) -> "StageRef":
+        return cls(stage.key, stage.folder)
+
+
+@dataclass
+class PreparedInfo:
+    """What the plan needs to know about a prepared real dataset (read from its prepare stage's done.json)."""
+
+    name: str
+    stage: str  # key of the prepare stage
+    manifest: Path
+    identity: str  # sha256 of the prepared manifest ("pending:<key>" before it is prepared)
+    labels: list[str]
+    splits: dict[str, int]
+    test_label_counts: dict[str, int]
+    extras: dict[str, Path]
+    extra_identities: dict[str, str]
+    ready: bool
+
+    def data(self) -> Data:
+        return Data(self.manifest, self.identity, self.stage)
+
+    def extra(self, name: str) -> Data:
+        return Data(self.extras[name], self.extra_identities[name], self.stage)
+
+
+@dataclass
+class Synthetic:
+    """A synthetic subset: its training manifest, its held-out validation manifest (if any), its pools."""
+
+    train: Data
+    val: Data | None
+    pools: tuple[str, ...]
+
+
 @dataclass
 class ResultSpec:
-    """One evaluation the report shows, with the columns that say what it measured."""
+    """One evaluation the report shows, with the condition that says what it measured."""
 
     evaluation: str  # key of the evaluate stage
     training: str  # key of the train stage
-    columns: dict[str, Any]
+    condition: Condition
     pools: tuple[str, ...] = ()  # keys of the generation pools its synthetic data comes from
 
 
@@ -76,7 +129,7 @@ class Plan:
     stages: dict[str, Stage] = field(default_factory=dict)
     results: list[ResultSpec] = field(default_factory=list)
     filters: list[tuple[str, dict[str, Any]]] = field(default_factory=list)  # (filter stage key, columns)
-    datasets: dict[str, Any] = field(default_factory=dict)  # name -> PreparedInfo
+    datasets: dict[str, PreparedInfo] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
 
     def levels(self) -> list[list[Stage]]:
@@ -92,39 +145,32 @@ class Plan:
         grouped: dict[int, list[Stage]] = {}
         for key in self.stages:
             grouped.setdefault(level_of(key), []).append(self.stages[key])
-        return [sorted(grouped[level], key=_display_order) for level in sorted(grouped)]
+        return [sorted(grouped[level], key=lambda stage: (stage.spec.rank, stage.title)) for level in sorted(grouped)]
 
     def ordered(self) -> list[Stage]:
         return [stage for level in self.levels() for stage in level]
 
 
-def _display_order(stage: Stage) -> tuple:
-    rank = KIND_ORDER.index(stage.kind) if stage.kind in KIND_ORDER else len(KIND_ORDER)
-    return rank, stage.title
-
-
 class Planner:
-    """Builds a Plan: `add` returns the stage for a kind and inputs, creating it only once."""
+    """Builds a Plan: `add` returns the stage for a spec, creating it only once per key."""
 
     def __init__(self, out: Path):
         self.out = Path(out)
         self.plan = Plan()
 
-    def add(self, kind: str, inputs: dict[str, Any], params: dict[str, Any], deps: tuple[str, ...] | list[str],
-            title: str, size: int | None = None, distributable: bool = False) -> Stage:
-        key = stage_key(kind, inputs)
+    def add(self, spec: StageSpec, deps: tuple[str, ...] | list[str], title: str, size: int | None = None) -> Stage:
+        key = stage_key(spec.kind, spec.identity())
         stage = self.plan.stages.get(key)
         if stage is None:
             unknown = [dep for dep in deps if dep not in self.plan.stages]
-            assert not unknown, f"{kind} stage depends on stages not in the plan: {unknown}"
-            stage = Stage(kind, key, inputs, params, tuple(dict.fromkeys(deps)), title,
-                          stage_folder(self.out, kind, key), size, distributable)
+            assert not unknown, f"{spec.kind} stage depends on stages not in the plan: {unknown}"
+            stage = Stage(spec, key, tuple(dict.fromkeys(deps)), title, stage_folder(self.out, spec.kind, key),
+                          self.out, size)
             self.plan.stages[key] = stage
         elif size is not None and (stage.size is None or size > stage.size):
             stage.size = size  # a pool shared by several experiments is generated up to the largest ask
             stage.title = title
         return stage
 
-    def result(self, evaluation: Stage, training: Stage, columns: dict[str, Any], pools: tuple[str, ...] = ()
-               ) -> None:
-        self.plan.results.append(ResultSpec(evaluation.key, training.key, columns, pools))
+    def result(self, evaluation: Stage, training: Stage, condition: Condition, pools: tuple[str, ...] = ()) -> None:
+        self.plan.results.append(ResultSpec(evaluation.key, training.key, condition, pools))

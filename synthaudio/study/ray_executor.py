@@ -1,8 +1,10 @@
-"""`synthaudio study --executor ray`: the training and evaluation runs of a study step run on Ray workers.
+"""`synthaudio study --executor ray`: the generation pools, training and evaluation runs of a study step run on
+Ray workers.
 
-Stages marked distributable (training and evaluation runs) go to a pool of Ray worker actors, one run at a time
-each; the other stages of the step (preparation, prompts, generation pools, filters) run in the driver meanwhile,
-as in a local study. A run writes into its stage folder in the shared output folder and marks itself done there, so
+Distributable stages (generation pools and their post-processing, training and evaluation runs) go to a pool of
+Ray worker actors (synthaudio.ray_pool, the same pool `generate --executor ray` runs on), one stage at a time each;
+the other stages of the step (preparation, prompts, subsets, filters) run in the driver meanwhile, as in a local
+study. A run writes into its stage folder in the shared output folder and marks itself done there, so
 a finished run is kept whatever happens to the others, and a rerun of the study skips it. A run is the same code
 on the same files as in a local study, so its results are the same (given the same torch threads and device).
 
@@ -15,7 +17,7 @@ from collections.abc import Iterable, Iterator
 
 from synthaudio.ray_pool import ActorPool, Work, actor_layout, check_pool_options, default_gpus, default_size
 from synthaudio.ray_session import RaySession
-from synthaudio.study.plan import Job
+from synthaudio.study.plan import StageJob
 from synthaudio.study.stages import run_job
 
 ADVICE = ("a run that keeps dying usually runs out of memory: lower training.batch_size in the study file, use fewer "
@@ -37,32 +39,34 @@ class StudyWorker:
 
         return f"pid {os.getpid()} on {ray.util.get_node_ip_address()}"
 
-    def run(self, job: Job) -> dict:
+    def run(self, job: StageJob) -> dict:
         return run_job(job)
 
 
-class RayStudyExecutor:
+class RayStageExecutor:
     """Runs distributable stages on Ray worker actors (started when the first such stage comes), others here.
 
     Args:
         address: None (RAY_ADDRESS, else a private local Ray), "auto", or HOST:PORT / ray://HOST:PORT.
-        workers: actors, i.e. runs at a time; default: as many as the cluster's GPUs (or CPUs) hold.
-        gpus_per_run: default 1 where the cluster has GPUs, else 0 (then runs cannot see any GPU).
-        cpus_per_run: CPUs (and torch threads) per run.
-        max_attempts: how often a run may kill its worker before the study ends.
+        workers: actors, i.e. stages at a time; default: as many as the cluster's GPUs (or CPUs) hold.
+        gpus_per_worker: default 1 where the cluster has GPUs, else 0 (then its stages cannot see any GPU).
+        cpus_per_worker: CPUs (and torch threads) per worker.
+        max_attempts: how often a stage may kill its worker before the study ends.
     """
 
     name = "ray"
 
-    def __init__(self, address: str | None = None, workers: int | None = None, gpus_per_run: float | None = None,
-                 cpus_per_run: int = 1, max_attempts: int = 3, start_timeout_s: float = 600.0):
-        check_pool_options(workers, gpus_per_run, cpus_per_run, max_attempts, "--gpus-per-run", "cpus_per_run")
-        self.address, self.workers, self.gpus_per_run = address, workers, gpus_per_run
-        self.cpus_per_run, self.max_attempts, self.start_timeout_s = cpus_per_run, max_attempts, start_timeout_s
+    def __init__(self, address: str | None = None, workers: int | None = None, gpus_per_worker: float | None = None,
+                 cpus_per_worker: int = 1, max_attempts: int = 3, start_timeout_s: float = 600.0):
+        check_pool_options(workers, gpus_per_worker, cpus_per_worker, max_attempts, "--gpus-per-worker",
+                           "--cpus-per-worker")
+        self.address, self.workers, self.gpus_per_worker = address, workers, gpus_per_worker
+        self.cpus_per_worker, self.max_attempts, self.start_timeout_s = cpus_per_worker, max_attempts, start_timeout_s
         self.session: RaySession | None = None
         self.pool: ActorPool | None = None
 
-    def run(self, jobs: Iterable[Job], distributable: frozenset[str] = frozenset()) -> Iterator[tuple[Job, dict]]:
+    def run(self, jobs: Iterable[StageJob], distributable: frozenset[str] = frozenset()
+            ) -> Iterator[tuple[StageJob, dict]]:
         jobs = list(jobs)
         remote = [Work(job, f"{job.kind} stage '{job.title}' ({job.folder})") for job in jobs
                   if job.key in distributable]
@@ -88,16 +92,16 @@ class RayStudyExecutor:
             return self.pool
         self.session = RaySession(self.address, "synthaudio study --executor ray").open()
         ray, resources = self.session.ray, self.session.resources()
-        gpus = default_gpus(resources, self.gpus_per_run)
-        size = self.workers or default_size(resources, self.cpus_per_run, gpus)
-        options = {"num_cpus": self.cpus_per_run, "num_gpus": gpus, "max_restarts": 0, "max_task_retries": 0}
+        gpus = default_gpus(resources, self.gpus_per_worker)
+        size = self.workers or default_size(resources, self.cpus_per_worker, gpus)
+        options = {"num_cpus": self.cpus_per_worker, "num_gpus": gpus, "max_restarts": 0, "max_task_retries": 0}
         if not gpus:  # Ray leaves a GPU-less worker every GPU of its node; a run's device "auto" would take one
             options["runtime_env"] = {"env_vars": {"CUDA_VISIBLE_DEVICES": ""}}
 
         def layout() -> str:
-            return actor_layout(self.session.resources(), self.cpus_per_run, gpus, PLACEMENT)
+            return actor_layout(self.session.resources(), self.cpus_per_worker, gpus, PLACEMENT)
 
-        self.pool = ActorPool(ray, ray.remote(StudyWorker).options(**options), (self.cpus_per_run,), size,
+        self.pool = ActorPool(ray, ray.remote(StudyWorker).options(**options), (self.cpus_per_worker,), size,
                               starting="starting", advice=ADVICE, gpu_advice=GPU_ADVICE, layout=layout,
                               max_attempts=self.max_attempts, start_timeout_s=self.start_timeout_s)
         self.pool.start()

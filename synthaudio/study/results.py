@@ -1,12 +1,13 @@
 """Read a finished plan's stage outputs into the report's results table."""
 
 import json
+from dataclasses import asdict
 
-from synthaudio.config import StudyConfig
-from synthaudio.report.results import StudyResults
+from synthaudio.report.results import ResultRow, StudyResults
 from synthaudio.study.cache import read_done
 from synthaudio.study.plan import Plan
-from synthaudio.study.recognition import EVALUATION
+from synthaudio.study.recognition import EVALUATION, RUN_FOLDER
+from synthaudio.study.schema import StudyConfig
 
 
 def collect_results(config: StudyConfig, plan: Plan, executor: str = "local") -> StudyResults:
@@ -33,15 +34,16 @@ def collect_results(config: StudyConfig, plan: Plan, executor: str = "local") ->
                 random_generators.add(f"{pool.get('generator')} ({pool.get('checkpoint')})")
         metrics = evaluation["metrics"]
         sources = training.get("train_sources", {})
-        results.rows.append({
-            **spec.columns,
-            **{metric: metrics.get(metric) for metric in ("accuracy", "uar", "macro_f1", "top5_accuracy")},
-            "test_clips": metrics["num_clips"], "train_clips": training.get("num_clips", {}).get("train"),
-            "synthetic_clips": sources.get("synthetic", 0), "random_weights": random_weights,
-            "protocol": evaluation["protocol"], "best_epoch": training.get("best_epoch"),
-            "run": evaluation["run"], "evaluation": str(evaluation_stage.folder / EVALUATION),
-            "split": evaluation["split"], "labels": evaluation["labels"], "per_class": metrics["per_class"],
-            "confusion_matrix": metrics["confusion_matrix"]})
+        row = ResultRow(
+            **asdict(spec.condition), accuracy=metrics["accuracy"], uar=metrics["uar"], macro_f1=metrics["macro_f1"],
+            top5_accuracy=metrics.get("top5_accuracy"), test_clips=metrics["num_clips"],
+            train_clips=training.get("num_clips", {}).get("train"), synthetic_clips=sources.get("synthetic", 0),
+            random_weights=random_weights, protocol=evaluation["protocol"], best_epoch=training.get("best_epoch"),
+            run=str(plan.stages[spec.training].folder / RUN_FOLDER),
+            evaluation=str(evaluation_stage.folder / EVALUATION), split=evaluation["split"],
+            labels=evaluation["labels"], per_class=metrics["per_class"],
+            confusion_matrix=metrics["confusion_matrix"])
+        results.rows.append(asdict(row))
     results.random_weight_generators = sorted(random_generators)
     for key, columns in plan.filters:
         record = read_done(plan.stages[key].folder) or {}

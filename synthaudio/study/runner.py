@@ -9,20 +9,22 @@ OUT/
   report/           report.md, CSV tables, PNG plots
 """
 
-import importlib
 import json
 import shutil
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from synthaudio.config import StudyConfig
 from synthaudio.fsutil import exclusive_run, write_text_atomic
 from synthaudio.naming import safe_name
+from synthaudio.report import write_report
 from synthaudio.study.context import StudyContext
 from synthaudio.study.executor import make_executor
 from synthaudio.study.plan import Plan, Planner, Stage
 from synthaudio.study.real import plan_preparation, prepared_info
+from synthaudio.study.registries import EXPERIMENTS
+from synthaudio.study.results import collect_results
+from synthaudio.study.schema import StudyConfig
 
 EXPERIMENT_MODULES = {"zero_shot": "synthaudio.study.zero_shot", "quantity": "synthaudio.study.quantity",
                       "mixed": "synthaudio.study.mixed", "filtered": "synthaudio.study.filtering",
@@ -68,7 +70,7 @@ def build_plan(config: StudyConfig, out: Path) -> Plan:
     planner.plan.datasets = prepared
     context = StudyContext(config, planner, prepared, feature_cache(config, out))
     for name, experiment in config.experiments.items():
-        importlib.import_module(EXPERIMENT_MODULES[experiment.kind]).plan(context, name, experiment)
+        EXPERIMENTS.load(experiment.kind)(context, name, experiment)
     if not all(info.ready for info in prepared.values()):
         planner.plan.notes.append("datasets not prepared yet: the stages after preparation are shown with "
                                   "provisional keys")
@@ -106,9 +108,6 @@ def run_study(config: StudyConfig, out: Path | str | None = None, executor: str 
             runner.close()
         outcome = StudyOutcome(out, plan, status, ran)
         if report:
-            from synthaudio.report import write_report
-            from synthaudio.study.results import collect_results
-
             outcome.report, outcome.summary = write_report(collect_results(config, plan, executor), out / "report")
     return outcome
 

@@ -8,11 +8,12 @@ data is only tested on: the noise robustness of a zero-shot model (e.g. the offl
 The rows' generator, prompts and clips_per_class then describe that speech; otherwise the synthetic noise pool.
 """
 
-from synthaudio.config import SpeechAugment
-from synthaudio.data import file_records
 from synthaudio.manifest import read_manifest, select
+from synthaudio.recognition.data import file_records
+from synthaudio.report.results import Condition
 from synthaudio.study.context import StudyContext
 from synthaudio.study.plan import Data
+from synthaudio.study.schema import SpeechAugment
 
 NO_AUGMENTATION = "none"
 
@@ -60,13 +61,10 @@ def plan(ctx: StudyContext, name: str, experiment: SpeechAugment) -> None:
                 evaluation = ctx.evaluate(training, ctx.real(dataset), seed,
                                           noise=(test_noise, test_split) if snr_db is not None else None,
                                           snr_db=snr_db)
-                ctx.planner.result(evaluation, training, {
-                    "experiment": name, "kind": experiment.kind, "dataset": dataset, "variant": variant,
-                    "generator": source.generator if source else None,
-                    "prompts": source.prompts if source else None,
-                    "clips_per_class": source.clips_per_class if source else 0,
-                    "real_fraction": experiment.real_fraction if speech is None else 0.0,
-                    "validation": experiment.validation, "seed": seed, "snr_db": snr_db},
+                ctx.result(evaluation, training, Condition(
+                    name, experiment.kind, dataset, variant, source.generator if source else None,
+                    source.prompts if source else None, source.clips_per_class if source else 0,
+                    experiment.real_fraction if speech is None else 0.0, experiment.validation, seed, snr_db),
                     (*speech_pools, *pools))
 
 

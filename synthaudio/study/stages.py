@@ -1,41 +1,53 @@
-"""What runs a stage: its kind's runner (imported when needed), between the start record and the done marker.
+"""The stage contract: a stage kind is one typed object that knows its identity (cache key) and how to run.
 
-Runners are plain functions of a `Job` that write into the job's folder and return a small JSON record, which
-becomes the stage's done.json. Everything a runner needs is in the job, so any executor can call `run_job`.
+A kind subclasses `StageSpec` as a frozen dataclass whose fields are everything it needs to run (upstream data
+as `Data`/`StageRef`, settings as plain values). `identity()` returns what decides its output: upstream stages by
+their keys, user files by their content hashes, never paths or credentials; the cache key is the hash of it.
+`run(where)` writes the stage's outputs into `where.folder` and returns a small JSON record, which becomes the
+stage's done.json. Adding a stage kind is adding one such class next to the code that plans it.
 """
 
-import importlib
 import time
-from collections.abc import Callable
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, ClassVar
 
 from synthaudio.study.cache import begin_stage, mark_done
-from synthaudio.study.plan import Job
-
-RUNNERS: dict[str, str] = {
-    "prepare": "synthaudio.study.real:run_prepare",
-    "real_subset": "synthaudio.study.real:run_real_subset",
-    "prompts": "synthaudio.study.synthetic:run_prompts",
-    "pool": "synthaudio.study.synthetic:run_pool",
-    "derived_pool": "synthaudio.study.synthetic:run_derived_pool",
-    "subset": "synthaudio.study.synthetic:run_subset",
-    "train": "synthaudio.study.recognition:run_train",
-    "evaluate": "synthaudio.study.recognition:run_evaluate",
-    "class_filter": "synthaudio.study.filtering:run_class_filter",
-    "clip_filter": "synthaudio.study.filtering:run_clip_filter",
-}
 
 
-def runner_of(kind: str) -> Callable[[Job], dict]:
-    module, function = RUNNERS[kind].split(":")
-    return getattr(importlib.import_module(module), function)
+@dataclass(frozen=True)
+class StageRun:
+    """Where and for what a stage runs."""
+
+    folder: Path  # the stage's own folder (OUT/stages/<kind>/<key16>)
+    out: Path  # the study's output folder: manifests written under it store paths relative to themselves
+    size: int | None  # growing stages: clips per class wanted
+    title: str
 
 
-def run_job(job: Job) -> dict:
-    """Run one stage and mark it done; returns its done record. A failure leaves no done marker, so a rerun
-    redoes (or, for generation, resumes) the stage."""
+class StageSpec(ABC):
+    """A stage kind. Subclasses are frozen dataclasses and set `kind` and `rank` (display order)."""
+
+    kind: ClassVar[str]
+    rank: ClassVar[int]
+    distributable: ClassVar[bool] = False  # worth sending to a remote worker (training and evaluation runs)
+
+    @abstractmethod
+    def identity(self) -> dict[str, Any]:
+        """Everything that decides the stage's output, as JSON-ready data (hashed into the stage key)."""
+
+    @abstractmethod
+    def run(self, where: StageRun) -> dict[str, Any]:
+        """Write the stage's outputs into where.folder; returns the record kept in done.json."""
+
+
+def run_job(job) -> dict:
+    """Run one stage job (synthaudio.study.plan.StageJob) and mark it done; returns its done record. A failure
+    leaves no done marker, so a rerun redoes (or, for generation, resumes) the stage."""
     started = time.monotonic()
-    begin_stage(job.folder, job.kind, job.key, job.inputs)
-    record = runner_of(job.kind)(job)
+    begin_stage(job.folder, job.kind, job.key, job.spec.identity())
+    record = job.spec.run(StageRun(Path(job.folder), Path(job.out), job.size, job.title))
     record = {"kind": job.kind, "key": job.key, "title": job.title, "size": job.size,
               "seconds": round(time.monotonic() - started, 3), **record}
     mark_done(job.folder, record)

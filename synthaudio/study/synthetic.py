@@ -8,20 +8,28 @@ one is asked later. Experiments read nested subsets (the first N clips of each l
 
 import sys
 from collections import Counter, defaultdict
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+from synthaudio.audio import band_limit, load_audio_native, write_wav
 from synthaudio.errors import ConfigError, SynthaudioError
-from synthaudio.feature_cache import file_sha256
+from synthaudio.fsutil import file_sha256
+from synthaudio.generation import run_generation
 from synthaudio.manifest import Clip, read_manifest, write_manifest
+from synthaudio.prompts.promptfile import write_prompts
 from synthaudio.seeding import derive_seed
 from synthaudio.splits import stratified_split
-from synthaudio.study.plan import Data, Job
+from synthaudio.study.plan import Data, Planner, StageRef, Synthetic
+from synthaudio.study.prompting import build_pool_prompts, needs_llm_stage, write_prompt_material
+from synthaudio.study.schema import GeneratorEntry, PromptsEntry, StudyConfig
+from synthaudio.study.stages import StageRun, StageSpec
 
 POOL_FOLDER = "clips"
 POOL_MANIFEST = f"{POOL_FOLDER}/manifest.jsonl"
 
 
-def _prompts_identity(entry) -> dict:
+def _prompts_identity(entry: PromptsEntry) -> dict:
     """The prompt settings as they decide the prompts: a descriptor file by its content, not its path."""
     identity = entry.model_dump(mode="json")
     if entry.descriptors is not None:
@@ -31,129 +39,170 @@ def _prompts_identity(entry) -> dict:
     return identity
 
 
-def plan_subset(ctx, labels: list[str], domain: str, labels_from: str, generator: str, prompts: str,
-                clips_per_class: int, seed: int, holdout_fraction: float | None, dependency: str | None):
-    """Stages for the first `clips_per_class` clips per label of a pool; see StudyContext.synthetic."""
-    from synthaudio.study.context import Synthetic
-    from synthaudio.study.prompting import needs_llm_stage
+# ---------------------------------------------------------------- stage kinds
 
-    planner = ctx.planner
-    generator_entry = ctx.config.generators[generator]
-    prompts_entry = ctx.config.prompts[prompts]
+@dataclass(frozen=True)
+class PromptsStage(StageSpec):
+    """LLM work that a pool's prompts are built from: descriptor lists (llm) or N captions per label (caption)."""
+
+    kind = "prompts"
+    rank = 1
+    labels: list[str]
+    domain: str
+    prompts: PromptsEntry
+    prompts_identity: dict[str, Any]
+    seed: int
+
+    def identity(self) -> dict:
+        return {"labels": self.labels, "domain": self.domain, "prompts": self.prompts_identity, "seed": self.seed}
+
+    def run(self, where: StageRun) -> dict:
+        return write_prompt_material(self.labels, self.domain, self.prompts, self.seed, where.folder)
+
+
+@dataclass(frozen=True)
+class PoolStage(StageSpec):
+    """Generate (or complete) a pool up to where.size clips per label."""
+
+    kind = "pool"
+    rank = 2
+    distributable = True  # a model per worker: on a Ray cluster, pools generate on the workers' GPUs
+    labels: list[str]
+    domain: str
+    prompts: PromptsEntry
+    prompts_identity: dict[str, Any]
+    seed: int
+    prompt_stage: StageRef | None
+    generation: GeneratorEntry
+
+    def identity(self) -> dict:
+        # where it runs (device) and what is done to it afterwards (postprocess) do not change the clips
+        return {"labels": self.labels, "domain": self.domain, "prompts": self.prompts_identity, "seed": self.seed,
+                "prompt_stage": None if self.prompt_stage is None else self.prompt_stage.key,
+                "generation": self.generation.model_dump(mode="json", exclude={"postprocess", "device"})}
+
+    def run(self, where: StageRun) -> dict:
+        folder, size, generation = where.folder, where.size, self.generation
+        prompt_set = build_pool_prompts(self.labels, self.domain, self.prompts, self.seed,
+                                        None if self.prompt_stage is None else self.prompt_stage.folder, size)
+        write_prompts(folder / "prompts.json", prompt_set)
+        summary = run_generation(folder / "prompts.json", folder / POOL_FOLDER, generation.generator,
+                                 checkpoint=generation.checkpoint, duration=generation.duration,
+                                 sample_rate=generation.sample_rate, batch_size=generation.batch_size,
+                                 seed=self.seed, settings=generation.settings, device=generation.device,
+                                 dtype=generation.dtype, progress=sys.stderr.isatty())
+        clips = _first_per_label(read_manifest(folder / POOL_MANIFEST), size, self.labels, folder / POOL_MANIFEST)
+        return {"size": size, "manifest": POOL_MANIFEST, "clips": len(clips), "written_now": summary.written,
+                "generator": generation.generator, "checkpoint": clips[0].checkpoint,
+                "random_weights": any(clip.random_weights for clip in clips), "notes": summary.notes}
+
+
+@dataclass(frozen=True)
+class DerivedPoolStage(StageSpec):
+    """Post-process the first where.size clips per label of a pool into this stage's folder (done ones are kept)."""
+
+    kind = "derived_pool"
+    rank = 3
+    distributable = True
+    pool: StageRef
+    postprocess: dict[str, Any]
+
+    def identity(self) -> dict:
+        return {"pool": self.pool.key, "postprocess": self.postprocess}
+
+    def run(self, where: StageRun) -> dict:
+        folder, size = where.folder, where.size
+        pool = Path(self.pool.folder)
+        source = read_manifest(pool / POOL_MANIFEST)
+        labels = sorted({clip.label for clip in source})
+        derived = []
+        for clip in _first_per_label(source, size, labels, pool / POOL_MANIFEST):
+            target = folder / POOL_FOLDER / Path(clip.path).resolve().relative_to((pool / POOL_FOLDER).resolve())
+            if not target.is_file():  # WAVs are written atomically: one that exists is complete
+                samples, rate = load_audio_native(clip.path)
+                write_wav(target, band_limit(samples, rate, 2 * self.postprocess["band_limit_hz"]), rate)
+            meta = {**clip.meta, "postprocess": self.postprocess,
+                    "derived_from": Path(clip.path).resolve().relative_to(where.out.resolve()).as_posix()}
+            derived.append(clip.model_copy(update={"path": str(target.resolve()), "meta": meta}))
+        write_manifest(folder / POOL_MANIFEST, derived)
+        return {"size": size, "manifest": POOL_MANIFEST, "clips": len(derived),
+                "random_weights": any(clip.random_weights for clip in derived)}
+
+
+@dataclass(frozen=True)
+class SubsetStage(StageSpec):
+    """The first N clips per label of a pool (train.jsonl), and a seeded stratified held-out part (val.jsonl)."""
+
+    kind = "subset"
+    rank = 4
+    pool: StageRef
+    clips_per_class: int
+    holdout_fraction: float | None
+    holdout_seed: int | None
+
+    def identity(self) -> dict:
+        return {"pool": self.pool.key, "clips_per_class": self.clips_per_class,
+                "holdout_fraction": self.holdout_fraction, "holdout_seed": self.holdout_seed}
+
+    def run(self, where: StageRun) -> dict:
+        folder = where.folder
+        manifest = Path(self.pool.folder) / POOL_MANIFEST
+        clips = read_manifest(manifest)
+        labels = sorted({clip.label for clip in clips})
+        chosen = _first_per_label(clips, self.clips_per_class, labels, manifest)
+        val: list[Clip] = []
+        if self.holdout_fraction:
+            if self.clips_per_class < 2:
+                raise ConfigError(f"a synthetic hold-out needs at least 2 clips per class, got "
+                                  f"{self.clips_per_class}")
+            fraction = self.holdout_fraction
+            names = stratified_split([c.label for c in chosen], {"train": 1 - fraction, "val": fraction},
+                                     self.holdout_seed)
+            val = [c.model_copy(update={"split": "val"}) for c, name in zip(chosen, names, strict=True)
+                   if name == "val"]
+            chosen = [c for c, name in zip(chosen, names, strict=True) if name == "train"]
+        chosen = [c.model_copy(update={"split": "train"}) for c in chosen]
+        write_manifest(folder / "train.jsonl", chosen, root=where.out)
+        record = {"train": len(chosen), "per_class": dict(sorted(Counter(c.label for c in chosen).items()))}
+        if self.holdout_fraction:
+            write_manifest(folder / "val.jsonl", val, root=where.out)
+            record["val"] = len(val)
+        return record
+
+
+# ---------------------------------------------------------------- planning
+
+def plan_subset(config: StudyConfig, planner: Planner, labels: list[str], domain: str, labels_from: str,
+                generator: str, prompts: str, clips_per_class: int, seed: int, holdout_fraction: float | None,
+                dependency: str | None) -> Synthetic:
+    """Stages for the first `clips_per_class` clips per label of a pool; see StudyContext.synthetic."""
+    generator_entry = config.generators[generator]
+    prompts_entry = config.prompts[prompts]
     deps = (dependency,) if dependency else ()
-    prompt_identity = _prompts_identity(prompts_entry)
+    prompts_identity = _prompts_identity(prompts_entry)
     described = f"{labels_from} by {generator}/{prompts}"
     prompt_stage = None
     if needs_llm_stage(prompts_entry):
-        prompt_stage = planner.add(
-            "prompts", {"labels": labels, "domain": domain, "prompts": prompt_identity, "seed": seed},
-            {"labels": labels, "domain": domain, "prompts": prompts_entry.model_dump(mode="json"), "seed": seed},
-            deps, f"prompts {prompts} for {labels_from}")
+        prompt_stage = planner.add(PromptsStage(labels, domain, prompts_entry, prompts_identity, seed), deps,
+                                   f"prompts {prompts} for {labels_from}")
         deps = deps + (prompt_stage.key,)
-    generation = generator_entry.model_dump(mode="json", exclude={"postprocess", "device"})
-    pool = planner.add(
-        "pool", {"labels": labels, "domain": domain, "prompts": prompt_identity, "seed": seed,
-                 "prompt_stage": None if prompt_stage is None else prompt_stage.key, "generation": generation},
-        {"labels": labels, "domain": domain, "prompts": prompts_entry.model_dump(mode="json"), "seed": seed,
-         "prompt_folder": None if prompt_stage is None else str(prompt_stage.folder),
-         "generation": generator_entry.model_dump(mode="json", exclude={"postprocess"})},
-        deps, f"generate {described}", size=clips_per_class)
+    pool = planner.add(PoolStage(labels, domain, prompts_entry, prompts_identity, seed,
+                                 None if prompt_stage is None else StageRef.of(prompt_stage), generator_entry),
+                       deps, f"generate {described}", size=clips_per_class)
     source = pool
     if generator_entry.postprocess is not None:
         postprocess = generator_entry.postprocess.model_dump(mode="json")
-        source = planner.add("derived_pool", {"pool": pool.key, "postprocess": postprocess},
-                             {"pool": str(pool.folder), "postprocess": postprocess}, (pool.key,),
+        source = planner.add(DerivedPoolStage(StageRef.of(pool), postprocess), (pool.key,),
                              f"post-process {described} ({_describe(postprocess)})", size=clips_per_class)
     holdout_seed = derive_seed(seed, "synthetic-holdout") if holdout_fraction else None
-    subset = planner.add(
-        "subset", {"pool": source.key, "clips_per_class": clips_per_class, "holdout_fraction": holdout_fraction,
-                   "holdout_seed": holdout_seed},
-        {"pool": str(source.folder), "clips_per_class": clips_per_class, "holdout_fraction": holdout_fraction,
-         "holdout_seed": holdout_seed}, (source.key,), f"{clips_per_class} clips/class of {described}")
+    subset = planner.add(SubsetStage(StageRef.of(source), clips_per_class, holdout_fraction, holdout_seed),
+                         (source.key,), f"{clips_per_class} clips/class of {described}")
     val = Data(subset.folder / "val.jsonl", subset.key + ":val", subset.key) if holdout_fraction else None
     return Synthetic(Data(subset.folder / "train.jsonl", subset.key, subset.key), val, (pool.key,))
 
 
 def _describe(postprocess: dict) -> str:
     return ", ".join(f"{key} {value}" for key, value in postprocess.items())
-
-
-# ---------------------------------------------------------------- runners
-
-def run_prompts(job: Job) -> dict:
-    """LLM work that a pool's prompts are built from: descriptor lists (llm) or N captions per label (caption)."""
-    from synthaudio.study.prompting import write_prompt_material
-
-    return write_prompt_material(job.params, Path(job.folder))
-
-
-def run_pool(job: Job) -> dict:
-    """Generate (or complete) the pool up to job.size clips per label."""
-    from synthaudio.engine import run_generation
-    from synthaudio.prompts.promptfile import write_prompts
-    from synthaudio.study.prompting import build_pool_prompts
-
-    params, folder, size = job.params, Path(job.folder), job.size
-    prompt_set = build_pool_prompts(params, size)
-    write_prompts(folder / "prompts.json", prompt_set)
-    generation = params["generation"]
-    summary = run_generation(folder / "prompts.json", folder / POOL_FOLDER, generation["generator"],
-                             checkpoint=generation["checkpoint"], duration=generation["duration"],
-                             sample_rate=generation["sample_rate"], batch_size=generation["batch_size"],
-                             seed=params["seed"], settings=generation["settings"], device=generation["device"],
-                             dtype=generation["dtype"], progress=sys.stderr.isatty())
-    clips = _first_per_label(read_manifest(folder / POOL_MANIFEST), size, params["labels"], folder / POOL_MANIFEST)
-    return {"size": size, "manifest": POOL_MANIFEST, "clips": len(clips), "written_now": summary.written,
-            "generator": generation["generator"], "checkpoint": clips[0].checkpoint,
-            "random_weights": any(clip.random_weights for clip in clips), "notes": summary.notes}
-
-
-def run_derived_pool(job: Job) -> dict:
-    """Post-process the first job.size clips per label of a pool into this stage's folder (done ones are kept)."""
-    from synthaudio.audio import band_limit, load_audio_native, write_wav
-
-    params, folder, size = job.params, Path(job.folder), job.size
-    pool = Path(params["pool"])
-    source = read_manifest(pool / POOL_MANIFEST)
-    labels = sorted({clip.label for clip in source})
-    derived = []
-    for clip in _first_per_label(source, size, labels, pool / POOL_MANIFEST):
-        target = folder / POOL_FOLDER / Path(clip.path).resolve().relative_to((pool / POOL_FOLDER).resolve())
-        if not target.is_file():  # WAVs are written atomically: one that exists is complete
-            samples, rate = load_audio_native(clip.path)
-            band = params["postprocess"]["band_limit_hz"]
-            write_wav(target, band_limit(samples, rate, 2 * band), rate)
-        meta = {**clip.meta, "postprocess": params["postprocess"], "derived_from": clip.path}
-        derived.append(clip.model_copy(update={"path": str(target.resolve()), "meta": meta}))
-    write_manifest(folder / POOL_MANIFEST, derived)
-    return {"size": size, "manifest": POOL_MANIFEST, "clips": len(derived),
-            "random_weights": any(clip.random_weights for clip in derived)}
-
-
-def run_subset(job: Job) -> dict:
-    """The first N clips per label of a pool (train.jsonl), and a seeded stratified held-out part (val.jsonl)."""
-    params, folder = job.params, Path(job.folder)
-    manifest = Path(params["pool"]) / POOL_MANIFEST
-    clips = read_manifest(manifest)
-    labels = sorted({clip.label for clip in clips})
-    chosen = _first_per_label(clips, params["clips_per_class"], labels, manifest)
-    val: list[Clip] = []
-    if params["holdout_fraction"]:
-        if params["clips_per_class"] < 2:
-            raise ConfigError(f"a synthetic hold-out needs at least 2 clips per class, got "
-                              f"{params['clips_per_class']}")
-        fraction = params["holdout_fraction"]
-        names = stratified_split([c.label for c in chosen], {"train": 1 - fraction, "val": fraction},
-                                 params["holdout_seed"])
-        val = [c.model_copy(update={"split": "val"}) for c, name in zip(chosen, names, strict=True) if name == "val"]
-        chosen = [c for c, name in zip(chosen, names, strict=True) if name == "train"]
-    chosen = [c.model_copy(update={"split": "train"}) for c in chosen]
-    write_manifest(folder / "train.jsonl", chosen)
-    record = {"train": len(chosen), "per_class": dict(sorted(Counter(c.label for c in chosen).items()))}
-    if params["holdout_fraction"]:
-        write_manifest(folder / "val.jsonl", val)
-        record["val"] = len(val)
-    return record
 
 
 def clip_index(clip: Clip, manifest: Path) -> int:

@@ -1,8 +1,9 @@
 """Zero-shot: train on synthetic clips only, test on the real test split; per generator x prompt strategy x clips
 per class x seed. Per-class precision comes with every evaluation (the class filter and the report read it)."""
 
-from synthaudio.config import ZeroShot
+from synthaudio.report.results import Condition
 from synthaudio.study.context import StudyContext
+from synthaudio.study.schema import ZeroShot
 
 
 def plan(ctx: StudyContext, name: str, experiment: ZeroShot) -> None:
@@ -18,10 +19,9 @@ def plan(ctx: StudyContext, name: str, experiment: ZeroShot) -> None:
                 for seed in ctx.seeds:
                     training, synthetic = zero_shot_run(ctx, name, dataset, generator, prompts, count, seed, holdout)
                     evaluation = ctx.evaluate(training, ctx.real(dataset), seed)
-                    ctx.planner.result(evaluation, training, {
-                        "experiment": name, "kind": experiment.kind, "dataset": dataset, "variant": "synthetic only",
-                        "generator": generator, "prompts": prompts, "clips_per_class": count, "real_fraction": 0.0,
-                        "validation": experiment.validation, "seed": seed, "snr_db": None}, synthetic.pools)
+                    ctx.result(evaluation, training, Condition(
+                        name, experiment.kind, dataset, "synthetic only", generator, prompts, count, 0.0,
+                        experiment.validation, seed, None), synthetic.pools)
 
 
 def zero_shot_run(ctx: StudyContext, experiment: str, dataset: str, generator: str, prompts: str, count: int,

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from synthaudio.config import SpeechAugment, ZeroShot, load_study, parse_study
+from synthaudio.study.schema import SpeechAugment, ZeroShot, load_study, parse_study
 from tests.fixtures.asterisk import make_asterisk_voice
 
 REPOSITORY = Path(__file__).resolve().parents[2]

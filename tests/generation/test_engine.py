@@ -7,10 +7,18 @@ import numpy as np
 import pytest
 import soundfile
 
-from synthaudio.engine import RunSettings, Waveform, batches_of, parse_shard, plan_jobs, run_generation, shard_batches
-from synthaudio.engine.plan import Job
-from synthaudio.engine.work import postprocess, write_clip
 from synthaudio.errors import AudioError, ConfigError
+from synthaudio.generation import (
+    RunSettings,
+    Waveform,
+    batches_of,
+    parse_shard,
+    plan_jobs,
+    run_generation,
+    shard_batches,
+)
+from synthaudio.generation.jobs import ClipJob
+from synthaudio.generation.work import postprocess, write_clip
 from synthaudio.manifest import read_manifest
 from synthaudio.prompts.promptfile import read_prompts
 from synthaudio.seeding import derive_seed
@@ -207,7 +215,7 @@ def test_the_per_batch_functions_work_alone_as_a_remote_worker_would_call_them(t
     settings = RunSettings(generator="tts", checkpoint="espeak-ng", duration=1.0, sample_rate=16000, batch_size=2,
                            seed=3, strategy="label")
     settings = pickle.loads(pickle.dumps(settings))
-    from synthaudio.engine import generate_batch, make_generator
+    from synthaudio.generation import generate_batch, make_generator
 
     jobs = plan_jobs(read_prompts(prompts), tmp_path / "worker", seed=settings.seed)
     clips = [write_clip(tmp_path / "worker", job, waveform, settings)
@@ -237,7 +245,7 @@ def test_postprocess_resamples_cuts_pads_peaks_and_band_limits():
 def test_nan_audio_is_refused_with_the_dtype_hint(tmp_path):
     settings = RunSettings(generator="audioldm2", checkpoint="x", duration=0.1, sample_rate=16000, batch_size=1,
                            seed=0, strategy="label")
-    job = Job(id="dog-00000", label="dog", index=0, prompt="dog", seed=1, relpath="dog/dog-00000.wav")
+    job = ClipJob(id="dog-00000", label="dog", index=0, prompt="dog", seed=1, relpath="dog/dog-00000.wav")
     waveform = Waveform(np.full(1600, np.nan, dtype=np.float32), 16000, {},
                         {"dtype": "float16", "settings": {}, "device": "cuda", "versions": {}, "checkpoint": "x",
                          "random_weights": False})

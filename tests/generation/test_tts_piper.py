@@ -12,9 +12,9 @@ import numpy as np
 import pytest
 import soundfile
 
-from synthaudio.engine import run_generation
 from synthaudio.errors import ConfigError, MissingDependencyError
-from synthaudio.feature_cache import file_sha256
+from synthaudio.fsutil import file_sha256
+from synthaudio.generation import run_generation
 from synthaudio.generators import get_generator, piper_voices
 from synthaudio.generators.base import GenerationRequest
 from synthaudio.generators.piper_voices import PIPER_RANGES, PiperControls, installed_piper_voices

@@ -4,8 +4,8 @@ import json
 
 import pytest
 
-from synthaudio.engine import run_generation
 from synthaudio.errors import ConfigError, MissingDependencyError, SynthaudioError
+from synthaudio.generation import run_generation
 from tests.fixtures.generation import label_prompts, make_prompt_file, manifest_rows, run_cli, wav_digests
 from tests.fixtures.ray_workers import WorkerKiller
 

@@ -8,10 +8,10 @@ import pytest
 import soundfile
 import yaml
 
-from synthaudio.config import load_study
 from synthaudio.errors import SynthaudioError
 from synthaudio.manifest import Clip, write_manifest
 from synthaudio.study.runner import run_study
+from synthaudio.study.schema import load_study
 from tests.conftest import tone
 from tests.fixtures.ray_workers import WorkerKiller
 
@@ -112,7 +112,7 @@ def test_ray_options_of_the_study_command_are_checked_before_anything_runs(tmp_p
 
     study = grid_study(tmp_path)
     local = CliRunner().invoke(app, ["study", str(study), "--out", str(tmp_path / "out"), "--workers", "2"])
-    assert "--address, --workers and --gpus-per-run are options of --executor ray" in str(local.exception)
+    assert "--workers: options of --executor ray; add --executor ray or leave them out" in str(local.exception)
     bad = CliRunner().invoke(app, ["study", str(study), "--out", str(tmp_path / "out"), "--executor", "ray",
                                    "--workers", "0"])
     assert "--workers 0: must be at least 1" in str(bad.exception)

@@ -78,7 +78,7 @@ def cache_dir(tmp_path_factory) -> Path:
 
 def fast_settings(**overrides):
     """TrainSettings for the tiny tone data: a few epochs at a high learning rate, 0.5-s inputs."""
-    from synthaudio.training import TrainSettings
+    from synthaudio.recognition.training import TrainSettings
 
     values = {"epochs": 4, "batch_size": 8, "lr": 3e-3, "features": {"target_frames": FRAMES}}
     values.update(overrides)
@@ -98,7 +98,7 @@ def make_tones():
 @pytest.fixture(scope="session")
 def trained_run(tones, cache_dir, tmp_path_factory):
     """A cnn run on the tones (validation protocol), shared by the evaluation tests."""
-    from synthaudio.training import train_run
+    from synthaudio.recognition.training import train_run
 
     out = tmp_path_factory.mktemp("runs") / "cnn"
     return train_run(fast_settings(), [tones], tones, out, cache_dir=cache_dir)

@@ -8,13 +8,20 @@ from pydantic import ValidationError
 from typer.testing import CliRunner
 
 from synthaudio.cli import app
-from synthaudio.data import ClipDataset, FeatureStore, NoiseAugmentation, NoiseBank, read_split, source_weights_per_clip
 from synthaudio.errors import AudioError, CheckpointError, ConfigError, DatasetError
-from synthaudio.evaluation import FixedSnrNoise, evaluate_run
 from synthaudio.features import FeatureSettings, WhisperLogMelExtractor, kaldi_fbank, mel_banks
 from synthaudio.manifest import read_manifest, write_manifest
 from synthaudio.models import build_model
-from synthaudio.training import train_run
+from synthaudio.recognition.data import (
+    ClipDataset,
+    FeatureStore,
+    NoiseAugmentation,
+    NoiseBank,
+    read_split,
+    source_weights_per_clip,
+)
+from synthaudio.recognition.evaluation import FixedSnrNoise, evaluate_run
+from synthaudio.recognition.training import train_run
 
 
 def silent_clip(template, folder, seconds=0.5, name="silent"):

@@ -4,12 +4,12 @@ import numpy as np
 import pytest
 
 from synthaudio.audio import measured_snr_db
-from synthaudio.data import FeatureStore, NoiseBank, read_split
 from synthaudio.errors import DatasetError
-from synthaudio.evaluation import FixedSnrNoise, evaluate_run, score_clips
 from synthaudio.features import FeatureSettings
 from synthaudio.manifest import read_manifest
-from synthaudio.metrics import classification_metrics
+from synthaudio.recognition.data import FeatureStore, NoiseBank, read_split
+from synthaudio.recognition.evaluation import FixedSnrNoise, evaluate_run, score_clips
+from synthaudio.recognition.metrics import classification_metrics
 
 
 @pytest.mark.parametrize("snr_db", [-5.0, 0.0, 5.0, 20.0])

@@ -5,10 +5,10 @@ import numpy as np
 import pytest
 import soundfile
 
-from synthaudio.data import FeatureStore
-from synthaudio.feature_cache import ArrayCache, default_cache_dir
 from synthaudio.features import FeatureSettings
 from synthaudio.manifest import read_manifest
+from synthaudio.recognition.data import FeatureStore
+from synthaudio.recognition.feature_cache import ArrayCache, default_cache_dir
 
 
 class CountingExtractor:

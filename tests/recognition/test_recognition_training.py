@@ -6,7 +6,10 @@ import pytest
 import torch
 from safetensors.torch import load_file
 
-from synthaudio.data import (
+from synthaudio.errors import CheckpointError, ConfigError, DatasetError
+from synthaudio.features import FeatureSettings
+from synthaudio.manifest import read_manifest, write_manifest
+from synthaudio.recognition.data import (
     ClipDataset,
     FeatureStore,
     NoiseAugmentation,
@@ -15,12 +18,9 @@ from synthaudio.data import (
     read_split,
     source_weights_per_clip,
 )
-from synthaudio.errors import CheckpointError, ConfigError, DatasetError
-from synthaudio.evaluation import evaluate_run
-from synthaudio.features import FeatureSettings
-from synthaudio.manifest import read_manifest, write_manifest
-from synthaudio.runs import PAPER_PROTOCOL
-from synthaudio.training import class_weights, train_run
+from synthaudio.recognition.evaluation import evaluate_run
+from synthaudio.recognition.runs import PAPER_PROTOCOL
+from synthaudio.recognition.training import class_weights, train_run
 
 
 def read_history(run_dir):

@@ -3,6 +3,7 @@ generates only the new clips and trains only the new runs; an interrupted study 
 flagged. The study runs once per module; the tests that change it come last and work on its output folder."""
 
 import json
+import shutil
 from collections import Counter
 from pathlib import Path
 
@@ -11,8 +12,8 @@ import yaml
 from typer.testing import CliRunner
 
 from synthaudio.cli import app
-from synthaudio.config import load_study
 from synthaudio.study.runner import run_study
+from synthaudio.study.schema import load_study
 from tests.study.ci_setup import build_ci_study
 
 pytestmark = pytest.mark.slow
@@ -120,15 +121,43 @@ def test_rerun_does_no_generation_or_training(ci, monkeypatch):
     def forbidden(*args, **kwargs):
         raise AssertionError("a finished study must not generate or train again")
 
-    monkeypatch.setattr("synthaudio.engine.run_generation", forbidden)
-    monkeypatch.setattr("synthaudio.training.train_run", forbidden)
-    monkeypatch.setattr("synthaudio.evaluation.evaluate_run", forbidden)
+    monkeypatch.setattr("synthaudio.study.synthetic.run_generation", forbidden)
+    monkeypatch.setattr("synthaudio.study.recognition.train_run", forbidden)
+    monkeypatch.setattr("synthaudio.study.recognition.evaluate_run", forbidden)
     recorder = Recorder()
     outcome = run_study(load_study(ci["study"]), ci["out"], on_event=recorder)
     assert recorder.started == [] and outcome.ran == []
     assert set(outcome.status.values()) == {"cached"}
     assert stage_files(ci["out"]) == before  # not one stage file rewritten
     assert (ci["out"] / "report" / "report.md").is_file()
+
+
+def test_a_moved_output_folder_still_reports_and_resumes(ci, tmp_path):
+    out = ci["out"]
+    before = json.loads((out / "report" / "results.json").read_text())["rows"]
+    moved = tmp_path / "elsewhere" / "study-out"
+    moved.parent.mkdir()
+    shutil.move(out, moved)
+    try:
+        # a training run whose data was prepared, generated and subset before the move runs again after it
+        trainings = sorted((moved / "stages" / "train").glob("*/done.json"))
+        redo = next(done for done in trainings if json.loads(done.read_text())["title"].startswith("zero_shot:"))
+        record = json.loads(redo.read_text())
+        redo.unlink()
+        outcome = run_study(load_study(ci["study"]), moved)
+        assert [outcome.plan.stages[key].folder for key in outcome.ran] == [redo.parent]
+        again = json.loads(redo.read_text())
+        assert (again["best_epoch"], again["num_clips"]) == (record["best_epoch"], record["num_clips"])
+        rows = json.loads((moved / "report" / "results.json").read_text())["rows"]
+        assert [{k: v for k, v in row.items() if k not in ("run", "evaluation")} for row in rows] == \
+            [{k: v for k, v in row.items() if k not in ("run", "evaluation")} for row in before]
+        for row in rows:
+            assert row["run"].startswith(str(moved)) and Path(row["run"]).is_dir()
+        for name in ("report.md", "results.csv", "results.json"):
+            assert str(out) not in (moved / "report" / name).read_text()
+        assert str(out) not in (moved / "plan.json").read_text()
+    finally:
+        shutil.move(moved, out)
 
 
 def test_dry_run_lists_every_stage_as_cached(ci):
@@ -162,20 +191,20 @@ def test_more_clips_per_class_generates_only_the_new_clips_and_resumes(ci, monke
     assert [line.split()[1] for line in dry.output.splitlines() if line.startswith("grow")] == ["pool"]
 
     # the first attempt dies in its first training run: the grown pool is kept, nothing else is lost
-    import synthaudio.training
+    import synthaudio.study.recognition
 
-    real_train_run = synthaudio.training.train_run
+    real_train_run = synthaudio.study.recognition.train_run
 
     def dies(*args, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(synthaudio.training, "train_run", dies)
+    monkeypatch.setattr(synthaudio.study.recognition, "train_run", dies)
     interrupted = Recorder()
     with pytest.raises(KeyboardInterrupt):
         run_study(load_study(changed), out, on_event=interrupted)
     # only the stages that depend on the new amount were scheduled: the pool (to grow), one subset, two runs
     assert interrupted.kinds() == Counter({"pool": 1, "subset": 1, "train": 2})
-    monkeypatch.setattr(synthaudio.training, "train_run", real_train_run)
+    monkeypatch.setattr(synthaudio.study.recognition, "train_run", real_train_run)
 
     recorder = Recorder()
     outcome = run_study(load_study(changed), out, on_event=recorder)

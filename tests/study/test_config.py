@@ -5,8 +5,8 @@ import copy
 import pytest
 import yaml
 
-from synthaudio.config import load_study, parse_study
 from synthaudio.errors import ConfigError
+from synthaudio.study.schema import load_study, parse_study
 
 BASE = {
     "name": "t",
@@ -221,3 +221,55 @@ def test_prompt_settings(tmp_path):
         llm={"strategy": "llm", "descriptors": "d.json", "options": {"per_prompt": 3}}))
     assert "prompts.llm.options.per_prompt: unknown prompt option (allowed: context, descriptors_per_prompt" \
         in message
+
+
+def test_every_mistake_of_a_file_is_reported_at_once(tmp_path):
+    path = tmp_path / "study.yaml"
+    path.write_text("name: t\n"
+                    "sed: 3\n"  # an unknown key (seeds?)
+                    "datasets: {}\n"  # no dataset at all
+                    "experiments:\n"
+                    "  zs:\n"
+                    "    kind: zero_shot\n"
+                    "    dataset: tones\n"
+                    "    generators: [tiny]\n"
+                    "    prompts: [label]\n"
+                    "    clips_per_class: 0\n")  # not a count
+    with pytest.raises(ConfigError) as error:
+        load_study(path)
+    lines = str(error.value).splitlines()
+    assert len(lines) == 3, lines
+    assert lines[0].startswith(f"{path}:2: sed: unknown key")
+    assert lines[1].startswith(f"{path}:3: datasets: ")
+    assert lines[2].startswith(f"{path}:10: experiments.zs.clips_per_class: ")
+
+
+def test_every_broken_reference_is_reported_at_once(tmp_path):
+    def change(data):
+        data["experiments"]["zs"]["generators"] = ["nope"]
+        data["experiments"]["mix"]["prompts"] = ["gone"]
+        data["training"]["epochs"] = 0
+
+    lines = study_error(tmp_path, change).splitlines()
+    assert [line.split(": ", 2)[1] for line in lines] == [  # in the order of the file
+        "training.epochs", "experiments.zs.generators[0]", "experiments.mix.prompts[0]"], lines
+    assert lines[2].endswith("prompts 'gone' is not defined (defined prompts: label)")
+    assert all(line.startswith(f"{tmp_path / 'study.yaml'}:") for line in lines)
+
+
+def test_the_command_prints_one_error_line_per_mistake(tmp_path):
+    from typer.testing import CliRunner
+
+    from synthaudio.cli import main
+
+    path = tmp_path / "study.yaml"
+    path.write_text("name: t\nsed: 3\ndatasets: {}\nexperiments: {}\n")
+    import subprocess
+    import sys
+
+    result = subprocess.run([sys.executable, "-c", "from synthaudio.cli import main; main()", "study", str(path),
+                             "--dry-run"], capture_output=True, text=True)
+    assert result.returncode == 2
+    errors = result.stderr.splitlines()
+    assert len(errors) == 3 and all(line.startswith(f"error: {path}:") for line in errors), errors
+    assert CliRunner and main  # the in-process runner shows the same exception; the subprocess shows the lines

@@ -12,10 +12,10 @@ import pytest
 import yaml
 
 from synthaudio.audio import load_audio
-from synthaudio.config import load_study
 from synthaudio.manifest import read_manifest
 from synthaudio.study.executor import EXECUTORS
 from synthaudio.study.runner import run_study
+from synthaudio.study.schema import load_study
 from tests.prompts.prompts_helpers import LLMServer, chat_reply, numbered
 from tests.study.test_plan_errors import tone_manifest
 
@@ -58,7 +58,7 @@ def llm_server():
     server.close()
 
 
-def test_synthetic_holdout_and_band_limited_pool(tmp_path, monkeypatch, llm_server):
+def test_synthetic_holdout_and_band_limited_pool(tmp_path, request, llm_server):
     words = tone_manifest(tmp_path, "words", {"test": 2}, labels=("yes", "no"))
     speech = {"generator": "tts", "duration": 1.0, "batch_size": 4}
     study = {"name": "words", "seeds": [0],
@@ -73,14 +73,16 @@ def test_synthetic_holdout_and_band_limited_pool(tmp_path, monkeypatch, llm_serv
                                     "validation": "synthetic_holdout", "holdout_fraction": 0.25}}}
     path = tmp_path / "study.yaml"
     path.write_text(yaml.safe_dump(study))
-    monkeypatch.setitem(EXECUTORS, "pickling", f"{__name__}:PicklingExecutor")
+    EXECUTORS.add("pickling", f"{__name__}:PicklingExecutor")
+    request.addfinalizer(lambda: EXECUTORS.remove("pickling"))
     outcome = run_study(load_study(path), tmp_path / "out", executor="pickling")
-    assert PicklingExecutor.kinds_sent_away == {"train", "evaluate"}  # what a Ray executor may run remotely
+    # what a Ray executor may run remotely
+    assert PicklingExecutor.kinds_sent_away == {"pool", "derived_pool", "train", "evaluate"}
     kinds = [stage.kind for stage in outcome.plan.stages.values()]
     assert kinds.count("pool") == 2 and kinds.count("derived_pool") == 2  # speech generated once per strategy
     assert kinds.count("prompts") == 1 and len(llm_server.requests) == 2  # the LLM asked once per label
 
-    pool = next(s for s in outcome.plan.stages.values() if s.kind == "pool" and s.inputs["prompt_stage"])
+    pool = next(s for s in outcome.plan.stages.values() if s.kind == "pool" and s.spec.prompt_stage)
     prompts = json.loads((pool.folder / "prompts.json").read_text())["prompts"]
     assert all(prompt.split(", ")[0] == label and set(prompt.split(", ")[1:]) <= set(STYLES)
                and len(prompt.split(", ")) == 4 for label, texts in prompts.items() for prompt in texts)
@@ -89,7 +91,7 @@ def test_synthetic_holdout_and_band_limited_pool(tmp_path, monkeypatch, llm_serv
 
     derived = next(s for s in outcome.plan.stages.values() if s.kind == "derived_pool")
     for clip in read_manifest(derived.folder / "clips" / "manifest.jsonl"):
-        wide = load_audio(clip.meta["derived_from"], 16000)
+        wide = load_audio(tmp_path / "out" / clip.meta["derived_from"], 16000)  # relative to the output folder
         narrow = load_audio(clip.path, 16000)
         # espeak-ng's speech has little energy above 4 kHz; the band limit removes (nearly) all of it
         assert high_band_share(narrow, 16000) < 1e-3 * high_band_share(wide, 16000)

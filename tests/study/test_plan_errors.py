@@ -5,10 +5,10 @@ import pytest
 import soundfile
 import yaml
 
-from synthaudio.config import load_study
 from synthaudio.errors import ConfigError
 from synthaudio.manifest import Clip, write_manifest
 from synthaudio.study.runner import run_study
+from synthaudio.study.schema import load_study
 from tests.conftest import tone
 
 

@@ -5,9 +5,9 @@ hold-out, tests every variant on the real test split, and marks the rows as zero
 import pytest
 import yaml
 
-from synthaudio.config import load_study
 from synthaudio.errors import ConfigError
 from synthaudio.study.runner import run_study
+from synthaudio.study.schema import load_study
 from tests.study.test_plan_errors import tone_manifest
 
 
@@ -75,13 +75,14 @@ def test_the_plan_trains_on_synthetic_speech_only(tmp_path):
     trainings = [stage for stage in plan.stages.values() if stage.kind == "train"]
     assert len(trainings) == 3  # none, real, synthetic
     for stage in trainings:
-        assert len(stage.params["train"]) == 1 and stage.params["train"][0].endswith("train.jsonl")
-        assert "/stages/subset/" in stage.params["train"][0]  # the synthetic subset, not a real split
-        assert stage.params["val"].endswith("val.jsonl")  # its synthetic hold-out
-    columns = [spec.columns for spec in plan.results]
-    assert len(columns) == 3 * 3  # 3 variants x (clean, 0 dB, 5 dB)
-    assert {(c["generator"], c["prompts"], c["clips_per_class"], c["real_fraction"], c["validation"])
-            for c in columns} == {("g", "label", 3, 0.0, "synthetic_holdout")}
+        train = [str(data.path) for data in stage.spec.train]
+        assert len(train) == 1 and train[0].endswith("train.jsonl")
+        assert "/stages/subset/" in train[0]  # the synthetic subset, not a real split
+        assert str(stage.spec.val.path).endswith("val.jsonl")  # its synthetic hold-out
+    conditions = [spec.condition for spec in plan.results]
+    assert len(conditions) == 3 * 3  # 3 variants x (clean, 0 dB, 5 dB)
+    assert {(c.generator, c.prompts, c.clips_per_class, c.real_fraction, c.validation)
+            for c in conditions} == {("g", "label", 3, 0.0, "synthetic_holdout")}
     speech_pool = next(s.key for s in plan.stages.values() if s.kind == "pool"
-                       and s.inputs["labels"] != ["hello there"])
+                       and s.spec.labels != ["hello there"])
     assert all(speech_pool in spec.pools for spec in plan.results)  # random-weight marking sees the speech pool

@@ -10,13 +10,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from synthaudio.audiofolder import write_metadata_csv
-from synthaudio.engine.executors import Batch, make_executor
-from synthaudio.engine.plan import batches_of, parse_shard, plan_jobs, shard_batches
-from synthaudio.engine.state import MANIFEST, ManifestAppender, check_same_run, recover_finished
-from synthaudio.engine.work import RunSettings
 from synthaudio.errors import ConfigError
 from synthaudio.fsutil import exclusive_run
+from synthaudio.generation.audiofolder import write_metadata_csv
+from synthaudio.generation.executors import Batch, make_executor
+from synthaudio.generation.jobs import batches_of, parse_shard, plan_jobs, shard_batches
+from synthaudio.generation.state import MANIFEST, ManifestAppender, check_same_run, recover_finished
+from synthaudio.generation.work import RunSettings
 from synthaudio.generators import generator_class
 from synthaudio.manifest import read_manifest
 from synthaudio.prompts.promptfile import read_prompts
@@ -53,7 +53,8 @@ def run_generation(prompts: Path | str, out_dir: Path | str, generator: str, che
                    duration: float = 5.0, sample_rate: int = 16000, batch_size: int = 8, seed: int | None = None,
                    shard: str | None = None, settings: dict[str, Any] | None = None,
                    negative_prompt: str | None = None, device: str | None = None, dtype: str | None = None,
-                   band_limit_hz: int | None = None, executor: str = "local", progress: bool = True,
+                   band_limit_hz: int | None = None, threads: int | None = None, executor: str = "local",
+                   progress: bool = True,
                    executor_options: dict[str, Any] | None = None) -> RunSummary:
     """Generate every clip of `prompts` (or of one shard) into `out_dir`, resuming where an earlier run stopped.
 
@@ -61,6 +62,7 @@ def run_generation(prompts: Path | str, out_dir: Path | str, generator: str, che
         seed: the study seed each clip's seed derives from, with its label and index; default: the prompt file's.
         settings: backend settings such as steps and guidance_scale (None values mean the backend default).
         negative_prompt: overrides the prompt file's; refused for generators without negative prompts.
+        threads: torch's intra-op threads while generating (default: torch's choice locally, a Ray worker's CPUs).
         executor_options: the executor's own options, e.g. {"address": "auto", "workers": 8} for "ray".
     """
     prompt_set = read_prompts(prompts)
@@ -82,7 +84,7 @@ def run_generation(prompts: Path | str, out_dir: Path | str, generator: str, che
                                seed=prompt_set.seed if seed is None else int(seed), strategy=prompt_set.strategy,
                                generator_settings={key: value for key, value in (settings or {}).items()
                                                    if value is not None},
-                               device=device, dtype=dtype, band_limit_hz=band_limit_hz)
+                               device=device, dtype=dtype, band_limit_hz=band_limit_hz, threads=threads)
     shard_index, shard_count = parse_shard(shard)
     out_dir = Path(out_dir)
     with exclusive_run(out_dir, "synthaudio generate"):

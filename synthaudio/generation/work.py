@@ -1,4 +1,4 @@
-"""The per-batch work, as plain functions an executor (local now, a Ray actor later) can call:
+"""The per-batch work, as plain functions an executor (local, or a Ray actor) can call:
 `generate_batch` runs the model on a batch of jobs, `write_clip` post-processes one waveform and writes it
 atomically. Planning, resuming and the manifest stay with the driver.
 """
@@ -10,8 +10,8 @@ from typing import Any
 import numpy as np
 
 from synthaudio.audio import band_limit, fix_length, peak_normalize, resample, write_wav
-from synthaudio.engine.plan import Job
 from synthaudio.errors import AudioError
+from synthaudio.generation.jobs import ClipJob
 from synthaudio.generators import GenerationRequest, Generator, get_generator
 from synthaudio.manifest import Clip
 
@@ -32,6 +32,9 @@ class RunSettings:
     dtype: str | None = None
     band_limit_hz: int | None = None
     peak_dbfs: float = -1.0
+    # torch's intra-op threads while generating (None: torch's default here; a Ray worker's CPUs there). The float
+    # sums of a model can round differently with another thread count, which may move a sample by one 16-bit step.
+    threads: int | None = None
 
 
 @dataclass
@@ -49,7 +52,7 @@ def make_generator(settings: RunSettings) -> Generator:
                          **settings.generator_settings)
 
 
-def generate_batch(generator: Generator, jobs: list[Job], settings: RunSettings) -> list[tuple[Job, Waveform]]:
+def generate_batch(generator: Generator, jobs: list[ClipJob], settings: RunSettings) -> list[tuple[ClipJob, Waveform]]:
     """Generate every job of the batch in one model call; (job, waveform at the native rate) in job order."""
     requests = [GenerationRequest(prompt=job.prompt, seed=job.seed, duration=settings.duration,
                                   negative_prompt=job.negative_prompt) for job in jobs]
@@ -70,7 +73,7 @@ def postprocess(samples: np.ndarray, native_rate: int, settings: RunSettings) ->
     return peak_normalize(audio, settings.peak_dbfs)
 
 
-def write_clip(out_dir: Path | str, job: Job, waveform: Waveform, settings: RunSettings) -> Clip:
+def write_clip(out_dir: Path | str, job: ClipJob, waveform: Waveform, settings: RunSettings) -> Clip:
     """Post-process and atomically write one clip; returns its manifest row (written by the driver)."""
     path = Path(out_dir) / job.relpath
     if not np.isfinite(waveform.samples).all():

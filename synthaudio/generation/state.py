@@ -9,10 +9,10 @@ redoes exactly the clips without a row.
 import os
 from pathlib import Path
 
-from synthaudio.engine.plan import Job
-from synthaudio.engine.work import RunSettings
 from synthaudio.errors import ConfigError
 from synthaudio.fsutil import remove_stale_temporaries
+from synthaudio.generation.jobs import ClipJob
+from synthaudio.generation.work import RunSettings
 from synthaudio.manifest import Clip, clip_to_json, read_manifest, write_manifest
 
 MANIFEST = "manifest.jsonl"
@@ -60,7 +60,7 @@ def provenance_of(clip: Clip) -> dict:
             "duration": clip.duration, "sample_rate": clip.sample_rate, "settings": clip.meta.get("settings")}
 
 
-def check_same_run(out_dir: Path, finished: dict[str, Clip], jobs: list[Job], settings: RunSettings,
+def check_same_run(out_dir: Path, finished: dict[str, Clip], jobs: list[ClipJob], settings: RunSettings,
                    checkpoint: str, generator_settings: dict) -> None:
     """Refuse to mix clips of different runs in one folder: a finished clip of the plan must have been made with
     this run's generator, checkpoint, prompt, seed, duration, rate and settings."""

@@ -20,6 +20,7 @@ import torch
 from synthaudio.errors import CheckpointError
 from synthaudio.features import FeatureSettings
 from synthaudio.fsutil import atomic_write, write_text_atomic
+from synthaudio.models import build_model
 
 PAPER_PROTOCOL = "paper (optimistic: model selected on the test set)"
 VALIDATION_PROTOCOL = "validation"
@@ -94,8 +95,6 @@ def check_run_folder(folder: Path | str) -> Path:
 
 def load_run(folder: Path | str, device: torch.device | str = "cpu") -> LoadedRun:
     """The trained model of a run folder (best epoch), in eval mode, with its labels and feature settings."""
-    from synthaudio.models import build_model
-
     folder = check_run_folder(folder)
     try:
         config = json.loads((folder / "config.json").read_text(encoding="utf-8"))

@@ -17,31 +17,15 @@ from pathlib import Path
 
 import numpy as np
 
-from synthaudio.fsutil import atomic_write
+from synthaudio.fsutil import atomic_write, file_sha256
 from synthaudio.manifest import Clip
 
 WAVEFORM_CODE_VERSION = "1"
-_HASH_MEMO: dict[tuple[str, int, int], str] = {}
 
 
 def default_cache_dir() -> Path:
     configured = os.environ.get("SYNTHAUDIO_CACHE")
     return Path(configured).expanduser() if configured else Path.home() / ".cache" / "synthaudio"
-
-
-def file_sha256(path: Path | str) -> str:
-    """sha256 of the file's bytes, remembered per (path, size, mtime) for the life of the process."""
-    path = Path(path).resolve()
-    stat = path.stat()
-    memo_key = (str(path), stat.st_size, stat.st_mtime_ns)
-    digest = _HASH_MEMO.get(memo_key)
-    if digest is None:
-        hasher = hashlib.sha256()
-        with open(path, "rb") as handle:
-            for block in iter(lambda: handle.read(1 << 20), b""):
-                hasher.update(block)
-        digest = _HASH_MEMO[memo_key] = hasher.hexdigest()
-    return digest
 
 
 def clip_key(clip: Clip, kind: str, settings: dict, version: str) -> str:

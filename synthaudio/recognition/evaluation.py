@@ -15,7 +15,12 @@ import numpy as np
 import torch
 
 from synthaudio.audio import measured_snr_db, power
-from synthaudio.data import (
+from synthaudio.errors import DatasetError
+from synthaudio.features import FeatureSettings, prepare_input
+from synthaudio.fsutil import file_sha256
+from synthaudio.manifest import Clip
+from synthaudio.naming import child_path
+from synthaudio.recognition.data import (
     FeatureStore,
     FileRecord,
     NoiseBank,
@@ -25,13 +30,8 @@ from synthaudio.data import (
     file_records,
     read_split,
 )
-from synthaudio.errors import DatasetError
-from synthaudio.feature_cache import file_sha256
-from synthaudio.features import FeatureSettings, prepare_input
-from synthaudio.manifest import Clip
-from synthaudio.metrics import classification_metrics
-from synthaudio.naming import child_path
-from synthaudio.runs import PAPER_PROTOCOL, load_run, write_json
+from synthaudio.recognition.metrics import classification_metrics
+from synthaudio.recognition.runs import PAPER_PROTOCOL, load_run, write_json
 from synthaudio.seeding import rng
 
 
@@ -108,7 +108,7 @@ def evaluate_run(run_dir: Path | str, test_manifest: Path | str, noise_manifest:
                  write: bool = True) -> dict:
     """Metrics of the run's model on the `split` rows of `test_manifest`, optionally with noise at `snr_db`.
 
-    Writes RUN/eval/<name>.json (see synthaudio.runs) unless `write` is False; returns the same dict (plus
+    Writes RUN/eval/<name>.json (see synthaudio.recognition.runs) unless `write` is False; returns the same dict (plus
     "file" when written).
     """
     if (noise_manifest is None) != (snr_db is None):

@@ -12,18 +12,23 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from synthaudio.datasets import RECIPES, get_recipe
 from synthaudio.errors import ConfigError
+from synthaudio.generators import GENERATORS, generator_class
+from synthaudio.recognition.training import TrainSettings
+from synthaudio.study.registries import EXPERIMENTS, SCORERS
 from synthaudio.yaml_source import YamlDocument, describe, read_yaml, where
 
 Domain = Literal["sound", "music", "speech", "action"]
 PromptStrategy = Literal["label", "llm", "caption"]
 Protocol = Literal["validation", "paper"]
-EXPERIMENT_KINDS = ("zero_shot", "quantity", "mixed", "filtered", "speech_augment")
 # the study sets these per training run; a `training:` section may not
 STUDY_OWNED_TRAINING = {"seed": "seeds: [...] at the top of the study", "protocol": "protocol: at the top of the study",
                         "labels": "the dataset's labels (datasets.<name>.labels)"}
-DEFAULT_DOMAINS = {"esc50": "sound", "gtzan": "music", "ucf101": "action", "activitynet": "action",
-                   "speechcommands": "speech", "iemocap": "speech", "asterisk": "speech"}
+# study-file names -> PromptRequest fields; the others (labels, domain, seed, ...) are set by the study
+PROMPT_OPTIONS = ("context", "descriptors_per_prompt", "num_descriptors", "num_captions", "retries",
+                  "negative_prompt")
+LLM_SETTINGS = ("backend", "model", "base_url", "gguf_file", "device")
 
 
 class Strict(BaseModel):
@@ -77,12 +82,10 @@ class DatasetEntry(Strict):
         if self.extra_manifests and self.manifest is None:
             raise ValueError("extra_manifests go with manifest; a recipe writes its own (e.g. speechcommands' noise)")
         if self.recipe is not None:
-            from synthaudio.datasets import RECIPES
-
             if self.recipe not in RECIPES:
-                raise ValueError(f"unknown recipe '{self.recipe}'; known recipes: {', '.join(RECIPES)}")
-        if self.domain is None:
-            self.domain = DEFAULT_DOMAINS.get(self.recipe or "")
+                raise ValueError(f"unknown recipe '{self.recipe}'; known recipes: {', '.join(RECIPES.names())}")
+            if self.domain is None:
+                self.domain = get_recipe(self.recipe).domain
         return self
 
 
@@ -126,10 +129,8 @@ class GeneratorEntry(Strict):
     @field_validator("generator")
     @classmethod
     def _known(cls, name: str) -> str:
-        from synthaudio.generators import REGISTRY
-
-        if name not in REGISTRY:
-            raise ValueError(f"unknown generator '{name}'; known generators: {', '.join(REGISTRY)}")
+        if name not in GENERATORS:
+            raise ValueError(f"unknown generator '{name}'; known generators: {', '.join(GENERATORS.names())}")
         return name
 
 
@@ -365,10 +366,8 @@ class StudyConfig(Strict):
     def error(self, loc: tuple, problem: str) -> ConfigError:
         return ConfigError(f"{self.where(*loc)}: {problem}")
 
-    def training_settings(self, experiment: str | None = None):
+    def training_settings(self, experiment: str | None = None) -> TrainSettings:
         """The validated TrainSettings of an experiment (study section + the experiment's overrides)."""
-        from synthaudio.training import TrainSettings
-
         merged = dict(self.training)
         if experiment is not None:
             merged.update(self.experiments[experiment].training)
@@ -386,24 +385,46 @@ class StudyConfig(Strict):
 
 # ---------------------------------------------------------------- cross-references
 
-def _check_references(config: StudyConfig) -> None:
+def check_prompts_entry(entry: PromptsEntry) -> tuple[tuple, str] | None:
+    """(field path below the entry, problem) for settings a study cannot use; None when all is well."""
+    for key in entry.options:
+        if key not in PROMPT_OPTIONS:
+            return ("options", key), f"unknown prompt option (allowed: {', '.join(PROMPT_OPTIONS)})"
+    for key in entry.llm or {}:
+        if key == "api_key":
+            return ("llm", key), "API keys never go into a study file: set OPENAI_API_KEY or GEMINI_API_KEY in " \
+                                 "the environment"
+        if key not in LLM_SETTINGS:
+            return ("llm", key), f"unknown LLM setting (allowed: {', '.join(LLM_SETTINGS)})"
+    if entry.llm is not None and entry.descriptors is not None:
+        return ("descriptors",), "a descriptor file replaces the LLM: give llm or descriptors, not both"
+    return None
+
+
+def _reference_problems(config: StudyConfig) -> list[str]:
+    """Every name that points at nothing, and every setting a named part cannot take."""
+    problems: list[str] = []
+
+    def problem(loc: tuple, text: str) -> None:
+        problems.append(f"{config.where(*loc)}: {text}")
+
     def need(kind: str, names: dict, name: str, loc: tuple) -> None:
         if name not in names:
-            known = ", ".join(names) or "none defined"
-            raise config.error(loc, f"{kind} '{name}' is not defined (defined {kind}s: {known})")
+            plural = kind if kind.endswith("s") else kind + "s"
+            problem(loc, f"{kind} '{name}' is not defined (defined {plural}: {', '.join(names) or 'none'})")
 
     for name, dataset in config.datasets.items():
         if isinstance(dataset.labels, str):
             need("label set", config.label_sets, dataset.labels, ("datasets", name, "labels"))
     clash = set(config.datasets) & set(config.label_sets)
     if clash:
-        raise config.error(("label_sets",), f"{', '.join(sorted(clash))}: a label set may not share a dataset's name")
+        problem(("label_sets",), f"{', '.join(sorted(clash))}: a label set may not share a dataset's name")
 
     def check_synthetic(source: SyntheticSource, loc: tuple) -> None:
         if source.labels not in config.datasets and source.labels not in config.label_sets:
-            raise config.error(loc + ("labels",), f"'{source.labels}' is neither a dataset nor a label set (datasets:"
-                                                  f" {', '.join(config.datasets)}; label sets: "
-                                                  f"{', '.join(config.label_sets) or 'none'})")
+            problem(loc + ("labels",), f"'{source.labels}' is neither a dataset nor a label set (datasets: "
+                                       f"{', '.join(config.datasets)}; label sets: "
+                                       f"{', '.join(config.label_sets) or 'none'})")
         need("generator", config.generators, source.generator, loc + ("generator",))
         need("prompts", config.prompts, source.prompts, loc + ("prompts",))
 
@@ -413,21 +434,15 @@ def _check_references(config: StudyConfig) -> None:
         if source.dataset is not None:
             need("dataset", config.datasets, source.dataset, loc + ("dataset",))
 
-    from synthaudio.study.prompting import check_prompts_entry
-
     for name, entry in config.prompts.items():
-        problem = check_prompts_entry(entry)
-        if problem is not None:
-            raise config.error(("prompts", name, *problem[0]), problem[1])
-
+        found = check_prompts_entry(entry)
+        if found is not None:
+            problem(("prompts", name, *found[0]), found[1])
     for name, entry in config.generators.items():
-        from synthaudio.generators import generator_class
-
         try:
             generator_class(entry.generator).validate_settings(entry.settings)
         except ConfigError as error:
-            raise config.error(("generators", name, "settings"), str(error)) from None
-
+            problem(("generators", name, "settings"), str(error))
     for name, experiment in config.experiments.items():
         loc = ("experiments", name)
         need("dataset", config.datasets, experiment.dataset, loc + ("dataset",))
@@ -444,72 +459,97 @@ def _check_references(config: StudyConfig) -> None:
                 check_noise(source, loc + ("noise", noise_name))
             check_noise(experiment.test_noise, loc + ("test_noise",))
         if isinstance(experiment, Filtered) and experiment.clip_filter is not None:
-            from synthaudio.study.filtering import SCORERS
+            scorer = experiment.clip_filter.scorer
+            if scorer not in SCORERS:
+                problem(loc + ("clip_filter", "scorer"), f"unknown scorer '{scorer}'; known scorers: "
+                                                         f"{', '.join(SCORERS.names())}")
+    return problems
 
-            if experiment.clip_filter.scorer not in SCORERS:
-                raise config.error(loc + ("clip_filter", "scorer"), f"unknown scorer '{experiment.clip_filter.scorer}'"
-                                                                   f"; known scorers: {', '.join(SCORERS)}")
 
-
-def _check_training(config: StudyConfig) -> None:
-    from synthaudio.training import TrainSettings
-
+def _training_problems(config: StudyConfig) -> list[str]:
+    problems: list[str] = []
     sections = [(("training",), config.training)]
     sections += [(("experiments", name, "training"), e.training) for name, e in config.experiments.items()]
     for loc, section in sections:
         for key, owner in STUDY_OWNED_TRAINING.items():
             if key in section:
-                raise config.error(loc + (key,), f"'{key}' is set by the study ({owner}); remove it here")
+                problems.append(f"{config.where(*loc, key)}: '{key}' is set by the study ({owner}); remove it here")
+    if problems:
+        return problems
+    seen: set[str] = set()
     for loc, section in sections:
         merged = {**config.training, **section}
         try:
             TrainSettings.model_validate(merged)
         except ValidationError as error:
-            first = error.errors()[0]
-            field_loc = tuple(first["loc"])
-            # a bad shared value is reported where it is written, not at each experiment that inherits it
-            owner = loc if field_loc and field_loc[0] in section else ("training",)
-            raise config.error(owner + field_loc, describe(first, TrainSettings, tuple(STUDY_OWNED_TRAINING))) \
-                from None
+            for found in error.errors():
+                field_loc = tuple(found["loc"])
+                # a bad shared value is reported where it is written, not at each experiment that inherits it
+                owner = loc if field_loc and field_loc[0] in section else ("training",)
+                line = f"{config.where(*owner, *field_loc)}: " \
+                       f"{describe(found, TrainSettings, tuple(STUDY_OWNED_TRAINING))}"
+                if line not in seen:
+                    seen.add(line)
+                    problems.append(line)
+    return problems
 
 
 # ---------------------------------------------------------------- loading
 
 def parse_study(text: str, source: Path | str | None = None) -> StudyConfig:
-    """A StudyConfig from YAML text; ConfigError ('file:line: field: problem') for anything wrong."""
+    """A StudyConfig from YAML text. Anything wrong is one ConfigError holding every problem found, one line
+    each ('file:line: field: problem'): first those of the file's shape, then, once it has one, its references."""
     document = read_yaml(text, source)
     if not isinstance(document.data, dict):
         raise ConfigError(f"{document.place}: a study is a YAML mapping (name:, datasets:, experiments:, ...); got "
                           f"{type(document.data).__name__}")
-    _check_experiment_kinds(document)
+    kind_problems = _experiment_kind_problems(document)
+    problems = list(kind_problems.values())
     try:
         config = StudyConfig.model_validate(document.data)
     except ValidationError as error:
-        raise document.validation_error(error, StudyConfig) from None
+        # an experiment without a known kind has no fields to check: its kind problem says it all
+        problems += document.validation_problems(
+            error, StudyConfig, skip=lambda loc: loc[:1] == ("experiments",) and loc[1:2] and loc[1] in kind_problems)
+        raise ConfigError("\n".join(_in_file_order(problems, document.place))) from None
+    if problems:
+        raise ConfigError("\n".join(_in_file_order(problems, document.place)))
     config._source = Path(source) if source is not None else None
     config._nodes = document.nodes
-    _check_references(config)
-    _check_training(config)
+    problems = _reference_problems(config) + _training_problems(config)
+    if problems:
+        raise ConfigError("\n".join(_in_file_order(problems, document.place)))
     if source is not None:
         _resolve_paths(config, Path(source).resolve().parent)
     return config
 
 
-def _check_experiment_kinds(document: YamlDocument) -> None:
-    """An unknown or missing experiment kind, said plainly (pydantic's tagged-union message is cryptic)."""
+def _in_file_order(problems: list[str], place: str) -> list[str]:
+    """Each problem once, ordered by the line it points at ('PLACE:LINE: ...')."""
+    def line_of(problem: str) -> int:
+        number = problem[len(place) + 1:].split(":", 1)[0] if problem.startswith(place + ":") else ""
+        return int(number) if number.isdigit() else 0
+
+    return sorted(dict.fromkeys(problems), key=line_of)
+
+
+def _experiment_kind_problems(document: YamlDocument) -> dict[str, str]:
+    """Experiment name -> its unknown or missing kind, said plainly (pydantic's tagged-union message is cryptic)."""
     experiments = document.data.get("experiments")
     if not isinstance(experiments, dict):
-        return
+        return {}
+    problems = {}
     for name, experiment in experiments.items():
         if not isinstance(experiment, dict):
             continue
         kind = experiment.get("kind")
         if kind is None:
-            raise ConfigError(f"{document.where(('experiments', name))}: missing 'kind' (one of "
-                              f"{', '.join(EXPERIMENT_KINDS)})")
-        if kind not in EXPERIMENT_KINDS:
-            raise ConfigError(f"{document.where(('experiments', name, 'kind'))}: unknown experiment kind "
-                              f"'{kind}'; known kinds: {', '.join(EXPERIMENT_KINDS)}")
+            problems[name] = (f"{document.where(('experiments', name))}: missing 'kind' (one of "
+                              f"{', '.join(EXPERIMENTS.names())})")
+        elif kind not in EXPERIMENTS:
+            problems[name] = (f"{document.where(('experiments', name, 'kind'))}: unknown experiment kind "
+                              f"'{kind}'; known kinds: {', '.join(EXPERIMENTS.names())}")
+    return problems
 
 
 def _resolve_paths(config: StudyConfig, base: Path) -> None:

@@ -17,7 +17,7 @@ from synthaudio.seeding import derive_seed
 
 
 @dataclass(frozen=True)
-class Job:
+class ClipJob:
     """One clip to make: where it goes and what makes it."""
 
     id: str
@@ -34,7 +34,7 @@ def clip_id(label: str, index: int) -> str:
 
 
 def plan_jobs(prompt_set: PromptSet, out_dir: Path | str, seed: int, negative_prompt: str | None = None,
-              source: str = "prompts") -> list[Job]:
+              source: str = "prompts") -> list[ClipJob]:
     """Every clip of `prompt_set`, label by label in file order, each with its seed derived from (seed, label,
     index) and its file DIR/<safe label>/<safe id>.wav."""
     out_dir = Path(out_dir)
@@ -45,7 +45,7 @@ def plan_jobs(prompt_set: PromptSet, out_dir: Path | str, seed: int, negative_pr
         for index, prompt in enumerate(prompts):
             identifier = clip_id(label, index)
             path = child_path(out_dir, label, identifier, suffix=".wav")
-            jobs.append(Job(id=identifier, label=label, index=index, prompt=prompt,
+            jobs.append(ClipJob(id=identifier, label=label, index=index, prompt=prompt,
                             seed=derive_seed(seed, label, index), relpath=path.relative_to(out_dir).as_posix(),
                             negative_prompt=negative_prompt))
     return jobs
@@ -61,14 +61,14 @@ def parse_shard(text: str | None) -> tuple[int, int]:
     return int(match.group(1)), int(match.group(2))
 
 
-def batches_of(jobs: Sequence[Job], batch_size: int) -> list[list[Job]]:
+def batches_of(jobs: Sequence[ClipJob], batch_size: int) -> list[list[ClipJob]]:
     """Consecutive batches of `batch_size` jobs (the last may be shorter)."""
     if batch_size < 1:
         raise ConfigError(f"--batch-size {batch_size}: must be at least 1")
     return [list(jobs[start: start + batch_size]) for start in range(0, len(jobs), batch_size)]
 
 
-def shard_batches(batches: Sequence[list[Job]], index: int, count: int) -> list[list[Job]]:
+def shard_batches(batches: Sequence[list[ClipJob]], index: int, count: int) -> list[list[ClipJob]]:
     """Shard `index` of `count`: a contiguous run of whole batches. The shards partition the plan, whatever the
     scheduler that runs them, and keep label runs together (one text encoding per batch for label prompts)."""
     start = len(batches) * index // count

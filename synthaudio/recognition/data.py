@@ -18,9 +18,10 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from synthaudio.audio import load_audio, mix_at_snr, power
 from synthaudio.errors import AudioError, ConfigError, DatasetError
-from synthaudio.feature_cache import WAVEFORM_CODE_VERSION, ArrayCache, clip_key, default_cache_dir, file_sha256
 from synthaudio.features import FEATURE_CODE_VERSION, FeatureSettings, make_extractor, prepare_input
+from synthaudio.fsutil import file_sha256
 from synthaudio.manifest import Clip, read_manifest, select
+from synthaudio.recognition.feature_cache import WAVEFORM_CODE_VERSION, ArrayCache, clip_key, default_cache_dir
 from synthaudio.seeding import derive_seed, rng
 
 SPLIT_NAMES = {"train": "training", "val": "validation", "test": "test"}

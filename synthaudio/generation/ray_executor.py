@@ -15,10 +15,10 @@ import os
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-from synthaudio.engine.executors import Batch, run_batch
-from synthaudio.engine.work import RunSettings, make_generator
 from synthaudio.errors import ConfigError
 from synthaudio.fsutil import remove_stale_temporaries
+from synthaudio.generation.executors import Batch, run_batch
+from synthaudio.generation.work import RunSettings, make_generator
 from synthaudio.manifest import Clip
 from synthaudio.ray_pool import ActorPool, Work, actor_layout, check_pool_options, default_gpus, default_size
 from synthaudio.ray_session import RaySession
@@ -61,7 +61,7 @@ class GenerationWorker:
         return run_batch(self.generator, batch, self.settings, self.out_dir)
 
 
-class RayExecutor:
+class RayBatchExecutor:
     """Runs the batches on `workers` Ray actors (one model each), replacing workers that die.
 
     Args:
@@ -93,7 +93,8 @@ class RayExecutor:
                 raise ConfigError(f"--workers {size} do not fit this machine: {layout()}")
             actor_class = ray.remote(GenerationWorker).options(num_cpus=cpus_per_worker, num_gpus=gpus,
                                                                max_restarts=0, max_task_retries=0)
-            self.pool = ActorPool(ray, actor_class, (settings, str(self.out_dir), cpus_per_worker), size,
+            threads = settings.threads or cpus_per_worker
+            self.pool = ActorPool(ray, actor_class, (settings, str(self.out_dir), threads), size,
                                   starting=f"loading {settings.generator} ({settings.checkpoint})", advice=ADVICE,
                                   gpu_advice=GPU_ADVICE, layout=layout, max_attempts=max_attempts,
                                   start_timeout_s=start_timeout_s)

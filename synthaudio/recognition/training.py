@@ -25,7 +25,12 @@ import numpy as np
 import torch
 from pydantic import BaseModel, ConfigDict, Field
 
-from synthaudio.data import (
+from synthaudio.errors import ConfigError, DatasetError
+from synthaudio.features import FeatureSettings, feature_statistics
+from synthaudio.fsutil import exclusive_run, file_sha256, write_text_atomic
+from synthaudio.manifest import Clip
+from synthaudio.models import build_model, feature_settings_for
+from synthaudio.recognition.data import (
     ClipDataset,
     FeatureStore,
     FileRecord,
@@ -39,14 +44,8 @@ from synthaudio.data import (
     read_split,
     source_weights_per_clip,
 )
-from synthaudio.errors import ConfigError, DatasetError
-from synthaudio.evaluation import logits_of, metrics_from_logits, pick_device
-from synthaudio.feature_cache import file_sha256
-from synthaudio.features import FeatureSettings, feature_statistics
-from synthaudio.fsutil import exclusive_run, write_text_atomic
-from synthaudio.manifest import Clip
-from synthaudio.models import build_model, feature_settings_for
-from synthaudio.runs import load_weights, package_versions, protocol_label, save_weights, write_json
+from synthaudio.recognition.evaluation import logits_of, metrics_from_logits, pick_device
+from synthaudio.recognition.runs import load_weights, package_versions, protocol_label, save_weights, write_json
 from synthaudio.seeding import derive_seed
 
 Metric = Literal["accuracy", "uar", "macro_f1"]
@@ -219,7 +218,7 @@ def train_run(settings: TrainSettings, train_manifests: Sequence[Path | str], va
               out: Path | str, test_manifest: Path | str | None = None, cache_dir: Path | str | None = None,
               overwrite: bool = False, progress: Callable[[dict], None] | None = None) -> RunResult:
     """Train on the train rows of `train_manifests`, select on the val rows of `val_manifest` (the test rows of
-    `test_manifest` under the paper protocol), and write the run folder `out` (see synthaudio.runs).
+    `test_manifest` under the paper protocol), and write the run folder `out` (see synthaudio.recognition.runs).
 
     Args:
         progress: called with each epoch's history row (and {"stage": "features", ...} while caching).
