@@ -173,7 +173,7 @@ class StudyContext:
         noise_data, noise_split = noise if noise is not None else (None, None)
         inputs = {"run": training.key, "test": test.identity, "split": split,
                   "noise": None if noise_data is None else noise_data.identity, "noise_split": noise_split,
-                  "snr_db": snr_db, "seed": seed}
+                  "snr_db": snr_db, "seed": seed, "keeps": "per-clip predictions"}  # older evaluations are redone
         params = {"run": str(training.folder / "run"), "test": str(test.path), "split": split,
                   "noise": None if noise_data is None else str(noise_data.path), "noise_split": noise_split,
                   "snr_db": snr_db, "seed": seed, "cache_dir": str(self.cache_dir)}
