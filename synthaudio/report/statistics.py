@@ -1,0 +1,450 @@
+"""Intervals, paired tests and power for classification results, from per-clip predictions (numpy and scipy only).
+
+Contract:
+- An `Evaluation` is one condition on one test set: each test clip's true class and group, and the class each
+  training seed's model predicted for it. `evaluation_from_records` builds one from evaluation results that keep
+  their per-clip predictions (synthaudio.evaluation: one result per training seed).
+- `interval(evaluation, metric)` is a seeded two-level percentile bootstrap: each resample draws the training
+  seeds with replacement and, independently, the test groups (speakers, source recordings, videos) with
+  replacement, so it accounts for both the training randomness and the finite test set. Clips of one group move
+  together because they are not independent; without groups each clip is its own group. The metric of a resample
+  is the mean over the drawn seeds of each seed's metric, as the point estimate is the mean over seeds. Fewer
+  than two groups: no interval, and the reason says so (never a zero-width interval).
+- `compare(a, b, metric)` is paired: both conditions must share the test set (same clips, same groups) and the
+  seeds; one draw of seeds and groups serves both, so the interval of the difference a - b is paired. Its p-value
+  is the two-sided bootstrap p-value of that same distribution (twice the smaller share of resampled differences
+  on either side of zero), so p < 0.05 exactly when the 95% interval leaves out zero. `holm` adjusts a family of
+  comparisons' p-values (Holm 1979).
+- `detectable_difference(evaluation)` is the smallest accuracy difference that test set detects with 80% power at
+  the 5% level (two-sided, normal approximation), from its number of groups and the variance of accuracy between
+  them; `compare` flags differences smaller than the detectable one for its metric ("this test set cannot tell").
+
+Resampling is vectorised: per (group, seed, class) counts are summed once, each resample is a vector of group
+and seed multiplicities, and the metrics of all resamples come from sparse-by-dense products; no Python loop
+runs per resample. The same inputs and `seed` give the same numbers.
+
+Drawing seeds and groups independently (a crossed design) overstates the variance somewhat when the seeds' models
+disagree clip by clip more than they differ overall (Owen 2007, "The pigeonhole bootstrap"): with several seeds
+the intervals lean conservative.
+"""
+
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from typing import Literal
+
+import numpy as np
+from scipy import sparse, stats
+
+from synthaudio.errors import SynthaudioError
+
+Metric = Literal["accuracy", "uar", "macro_f1"]
+METRICS: tuple[str, ...] = ("accuracy", "uar", "macro_f1")
+RESAMPLES = 10_000
+LEVEL = 0.95
+CHUNK = 2_000  # resamples computed at once: bounds memory at about CHUNK x clips numbers
+
+
+class StatisticsError(SynthaudioError):
+    """Inputs the statistics cannot use (different test sets or seeds, missing predictions): one line."""
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """One condition on one test set: arrays of integer codes, clips in one fixed order.
+
+    Attributes:
+        name: what the condition is called in messages ("mixed 50%").
+        test_set: the identity of the test set (manifest hash, split, noise); comparisons need equal ones.
+        clip_ids: the test clips, in the order of every array below.
+        targets: (clips,) true class index.
+        groups: (clips,) group index in 0 .. n_groups - 1.
+        predictions: (seeds, clips) predicted class index of each training seed's model.
+        seeds: the training seeds, one per row of `predictions`.
+        labels: class names by index.
+        grouped: whether groups came from the data (False: each clip is its own group).
+    """
+
+    name: str
+    test_set: str
+    clip_ids: tuple[str, ...]
+    targets: np.ndarray
+    groups: np.ndarray
+    predictions: np.ndarray
+    seeds: tuple[int, ...]
+    labels: tuple[str, ...]
+    grouped: bool = True
+
+    @property
+    def n_clips(self) -> int:
+        return len(self.clip_ids)
+
+    @property
+    def n_groups(self) -> int:
+        return int(self.groups.max()) + 1 if len(self.groups) else 0
+
+    @property
+    def n_seeds(self) -> int:
+        return len(self.seeds)
+
+
+@dataclass(frozen=True)
+class Interval:
+    """A metric's estimate (mean over seeds) and its interval; low/high None with a reason when unavailable."""
+
+    metric: str
+    estimate: float
+    low: float | None
+    high: float | None
+    n_clips: int
+    n_groups: int
+    n_seeds: int
+    level: float = LEVEL
+    reason: str | None = None
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """a - b on one metric: its paired interval, p-value (and Holm-adjusted p-value once `holm` ran), and whether
+    the difference is smaller than the test set can detect."""
+
+    name_a: str
+    name_b: str
+    metric: str
+    estimate_a: float
+    estimate_b: float
+    difference: float
+    low: float | None
+    high: float | None
+    p_value: float | None
+    detectable: float | None
+    below_detectable: bool | None
+    n_clips: int
+    n_groups: int
+    n_seeds: int
+    p_holm: float | None = None
+    level: float = LEVEL
+    reason: str | None = None
+
+    def supported(self, alpha: float = 0.05) -> bool:
+        """The difference holds at `alpha` after Holm's correction (or uncorrected, before `holm` ran)."""
+        p = self.p_holm if self.p_holm is not None else self.p_value
+        return p is not None and p < alpha
+
+
+@dataclass(frozen=True)
+class Power:
+    """The smallest accuracy difference the test set detects with `power` at level `alpha` (None: too few groups)."""
+
+    test_set: str
+    difference: float | None
+    standard_error: float | None
+    n_clips: int
+    n_groups: int
+    power: float
+    alpha: float
+    reason: str | None = None
+
+
+# --- building evaluations -------------------------------------------------------------------------------------
+
+def make_evaluation(name: str, targets: Sequence[int] | np.ndarray, predictions: Sequence[Sequence[int]] | np.ndarray,
+                    groups: Sequence | np.ndarray | None = None, seeds: Sequence[int] | None = None,
+                    labels: Sequence[str] | None = None, clip_ids: Sequence[str] | None = None,
+                    test_set: str = "test") -> Evaluation:
+    """An Evaluation from plain arrays; `groups` are any hashable names (None: each clip its own group),
+    `predictions` one row per seed."""
+    targets = np.asarray(targets, dtype=np.int64)
+    predictions = np.atleast_2d(np.asarray(predictions, dtype=np.int64))
+    if predictions.shape[1] != len(targets):
+        raise StatisticsError(f"{name}: {predictions.shape[1]} predictions per seed for {len(targets)} test clips")
+    if groups is None:
+        codes, grouped = np.arange(len(targets)), False
+    else:
+        _, codes = np.unique(np.asarray(groups), return_inverse=True)
+        grouped = True
+    classes = int(max(targets.max(initial=-1), predictions.max(initial=-1))) + 1
+    labels = tuple(labels) if labels is not None else tuple(str(index) for index in range(classes))
+    seeds = tuple(seeds) if seeds is not None else tuple(range(len(predictions)))
+    if len(seeds) != len(predictions) or len(set(seeds)) != len(seeds):
+        raise StatisticsError(f"{name}: need one distinct seed per row of predictions, got {list(seeds)}")
+    clip_ids = tuple(clip_ids) if clip_ids is not None else tuple(str(index) for index in range(len(targets)))
+    return Evaluation(name, test_set, clip_ids, targets, codes.astype(np.int64), predictions, seeds, labels, grouped)
+
+
+def evaluation_from_records(records: Sequence[dict], name: str) -> Evaluation:
+    """One condition from its evaluation results (synthaudio.evaluation.evaluate_run, one per training seed),
+    which must keep "predictions" and share the test set, the clips and the labels."""
+    if not records:
+        raise StatisticsError(f"{name}: no evaluation results")
+    first = records[0]
+    test_set = _test_set_of(first)
+    labels = tuple(first["labels"])
+    index = {label: i for i, label in enumerate(labels)}
+    rows = []
+    seeds = []
+    for number, record in enumerate(records):
+        where = record.get("file") or f"{name} result {number + 1}"
+        predictions = record.get("predictions")
+        if not predictions:
+            raise StatisticsError(f"{where}: keeps no per-clip predictions (made by an older version); evaluate "
+                                  f"the run again")
+        if _test_set_of(record) != test_set or tuple(record["labels"]) != labels:
+            raise StatisticsError(f"{where}: another test set or label set than {first.get('file') or 'the first'}"
+                                  f" ({_test_set_of(record)} vs {test_set}); one condition needs one test set")
+        rows.append(predictions)
+        seed = record.get("train_seed")
+        seeds.append(number if seed is None else int(seed))
+    clip_ids = [row["id"] for row in rows[0]]
+    for number, predictions in enumerate(rows[1:], start=2):
+        if [row["id"] for row in predictions] != clip_ids:
+            raise StatisticsError(f"{name}: result {number} holds other test clips than result 1")
+    used = {row["label"] for row in rows[0]} | {row["predicted"] for predictions in rows for row in predictions}
+    unknown = sorted(used - set(index))
+    if unknown:
+        raise StatisticsError(f"{name}: labels {', '.join(unknown)} are not among the model's labels")
+    groups = [row["group"] for row in rows[0]]
+    grouped = any(group is not None for group in groups)
+    # a clip without a group is its own group, named so that it cannot collide with a real group name
+    names = [group if group is not None else f"\0clip:{clip}" for group, clip in zip(groups, clip_ids, strict=True)]
+    evaluation = make_evaluation(name, [index[row["label"]] for row in rows[0]],
+                                 [[index[row["predicted"]] for row in predictions] for predictions in rows],
+                                 groups=names, seeds=seeds, labels=labels, clip_ids=clip_ids, test_set=test_set)
+    return replace(evaluation, grouped=grouped)
+
+
+def _test_set_of(record: dict) -> str:
+    noise = record.get("noise")
+    text = f"{record.get('test_manifest_sha256', record.get('test_manifest', '?'))[:16]}:{record.get('split')}"
+    if noise:
+        text += f"+noise {noise.get('manifest_sha256', '')[:16]} at {noise.get('snr_db'):g} dB seed {noise.get('seed')}"
+    return text
+
+
+# --- resampling -------------------------------------------------------------------------------------------------
+
+class _Counts:
+    """Per-(group, seed, class) counts of one evaluation as sparse (groups, seeds x classes) matrices."""
+
+    def __init__(self, evaluation: Evaluation):
+        seeds, clips = evaluation.predictions.shape
+        classes = len(evaluation.labels)
+        self.seeds, self.classes, self.groups = seeds, classes, evaluation.n_groups
+        rows = np.tile(evaluation.groups, seeds)
+        seed_of = np.repeat(np.arange(seeds), clips)
+        correct = (evaluation.predictions == evaluation.targets[None, :]).ravel().astype(np.float64)
+        shape = (self.groups, seeds * classes)
+        self.true_positive = sparse.csr_matrix(
+            (correct, (rows, seed_of * classes + np.tile(evaluation.targets, seeds))), shape=shape)
+        self.predicted = sparse.csr_matrix(
+            (np.ones(seeds * clips), (rows, seed_of * classes + evaluation.predictions.ravel())), shape=shape)
+        self.support = sparse.csr_matrix((np.ones(clips), (evaluation.groups, evaluation.targets)),
+                                         shape=(self.groups, classes))
+
+    def per_seed(self, group_weights: np.ndarray) -> dict[str, np.ndarray]:
+        """Each metric of each seed under each row of group multiplicities: {metric: (resamples, seeds)}."""
+        count = len(group_weights)
+        weights_t = np.ascontiguousarray(group_weights.T)
+        true_positive = (self.true_positive.T @ weights_t).T.reshape(count, self.seeds, self.classes)
+        predicted = (self.predicted.T @ weights_t).T.reshape(count, self.seeds, self.classes)
+        support = (self.support.T @ weights_t).T[:, None, :]  # the same clips for every seed
+        present = support > 0
+        classes_present = np.maximum(present.sum(axis=2), 1)
+        total = np.maximum(support.sum(axis=2), 1e-12)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            recall = np.where(present, true_positive / support, 0.0)
+            f1 = np.where(present, 2 * true_positive / (predicted + support), 0.0)
+        return {"accuracy": true_positive.sum(axis=2) / total,
+                "uar": recall.sum(axis=2) / classes_present,
+                "macro_f1": f1.sum(axis=2) / classes_present}
+
+
+def _draws(n_groups: int, n_seeds: int, resamples: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """(resamples, groups) and (resamples, seeds) multiplicities: each row a draw with replacement."""
+    generator = np.random.default_rng(np.random.SeedSequence([seed, n_groups, n_seeds, resamples]))
+    return _multiplicities(generator, n_groups, resamples), _multiplicities(generator, n_seeds, resamples)
+
+
+def _multiplicities(generator: np.random.Generator, items: int, resamples: int) -> np.ndarray:
+    """How often each of `items` is drawn in each of `resamples` draws of `items` with replacement (one bincount
+    over all draws: numpy's multinomial loops over rows)."""
+    drawn = generator.integers(0, items, size=(resamples, items)) + (np.arange(resamples) * items)[:, None]
+    return np.bincount(drawn.ravel(), minlength=resamples * items).reshape(resamples, items).astype(np.float64)
+
+
+def _resampled(counts: Sequence[_Counts], metrics: Sequence[str], resamples: int, seed: int
+               ) -> tuple[list[dict[str, np.ndarray]], np.ndarray]:
+    """For each evaluation, {metric: (resamples, seeds)} each seed's metric on the resampled test groups (the same
+    group draws for all evaluations), and the (resamples, seeds) seed multiplicities of the seed level."""
+    group_weights, seed_weights = _draws(counts[0].groups, counts[0].seeds, resamples, seed)
+    out: list[dict[str, list[np.ndarray]]] = [{metric: [] for metric in metrics} for _ in counts]
+    for start in range(0, resamples, CHUNK):
+        groups = group_weights[start: start + CHUNK]
+        for evaluation_counts, collected in zip(counts, out, strict=True):
+            per_seed = evaluation_counts.per_seed(groups)
+            for metric in metrics:
+                collected[metric].append(per_seed[metric])
+    return [{metric: np.concatenate(values) for metric, values in collected.items()} for collected in out], \
+        seed_weights
+
+
+def _two_level(per_seed_draws: np.ndarray, per_seed: np.ndarray, seed_weights: np.ndarray) -> np.ndarray:
+    """The seed-averaged statistic of each resample: its mean over seeds on the resampled test groups, plus the
+    mean of the drawn seeds' own deviations from the seed mean, shrunk so their spread counts only the training
+    randomness (Davison and Hinkley 1997, 3.8): part of the seeds' observed spread is test-set noise (seed-by-clip
+    disagreement on a finite test set), which the group level already resamples; counting it twice would make
+    every interval too wide. The factor S/(S-1) undoes the shrinking of a variance by drawing S of S values."""
+    averaged = per_seed_draws.mean(axis=1)
+    seeds = per_seed.shape[0]
+    if seeds < 2:
+        return averaged
+    observed = float(per_seed.var(ddof=1))
+    if observed == 0.0:
+        return averaged
+    test_noise = float((per_seed_draws - averaged[:, None]).var(axis=0, ddof=1).mean()) * seeds / (seeds - 1)
+    training = max(0.0, observed - test_noise)
+    deviations = np.sqrt(training / observed * seeds / (seeds - 1)) * (per_seed - per_seed.mean())
+    return averaged + seed_weights @ deviations / seeds
+
+
+def _per_seed_estimates(counts: _Counts) -> dict[str, np.ndarray]:
+    """Each metric of each seed on the whole test set: {metric: (seeds,)}."""
+    return {metric: values[0] for metric, values in counts.per_seed(np.ones((1, counts.groups))).items()}
+
+
+def _check_metric(metric: str) -> None:
+    if metric not in METRICS:
+        raise StatisticsError(f"unknown metric '{metric}'; known: {', '.join(METRICS)}")
+
+
+def _percentiles(values: np.ndarray, level: float) -> tuple[float, float]:
+    tail = (1.0 - level) / 2.0
+    low, high = np.quantile(values, [tail, 1.0 - tail])
+    return float(low), float(high)
+
+
+def _too_few_groups(evaluation: Evaluation) -> str | None:
+    if evaluation.n_groups >= 2:
+        return None
+    unit = "group" if evaluation.grouped else "clip"
+    return (f"interval unavailable: the test set of {evaluation.name} has {evaluation.n_groups} {unit}"
+            f"{'' if evaluation.n_groups == 1 else 's'}, and a test set needs at least 2 to say how much a result "
+            f"would vary on other {unit}s")
+
+
+# --- public API -------------------------------------------------------------------------------------------------
+
+def intervals(evaluation: Evaluation, metrics: Sequence[str] = METRICS, resamples: int = RESAMPLES,
+              seed: int = 0, level: float = LEVEL) -> dict[str, Interval]:
+    """The two-level bootstrap interval of each metric (one set of draws serves all metrics)."""
+    for metric in metrics:
+        _check_metric(metric)
+    counts = _Counts(evaluation)
+    per_seed = _per_seed_estimates(counts)
+    estimates = {metric: float(values.mean()) for metric, values in per_seed.items()}
+    reason = _too_few_groups(evaluation)
+    sizes = dict(n_clips=evaluation.n_clips, n_groups=evaluation.n_groups, n_seeds=evaluation.n_seeds, level=level)
+    if reason is not None:
+        return {metric: Interval(metric, estimates[metric], None, None, reason=reason, **sizes) for metric in metrics}
+    (draws,), seed_weights = _resampled([counts], metrics, resamples, seed)
+    return {metric: Interval(metric, estimates[metric],
+                             *_percentiles(_two_level(draws[metric], per_seed[metric], seed_weights), level), **sizes)
+            for metric in metrics}
+
+
+def interval(evaluation: Evaluation, metric: Metric = "accuracy", resamples: int = RESAMPLES, seed: int = 0,
+             level: float = LEVEL) -> Interval:
+    """The two-level (seeds x test groups) percentile bootstrap interval of one metric."""
+    return intervals(evaluation, (metric,), resamples, seed, level)[metric]
+
+
+def check_paired(a: Evaluation, b: Evaluation) -> None:
+    """StatisticsError naming both conditions unless they share the test set, its clips and groups, and the seeds."""
+    if a.test_set != b.test_set or a.clip_ids != b.clip_ids or not np.array_equal(a.groups, b.groups) \
+            or not np.array_equal(a.targets, b.targets) or a.labels != b.labels:
+        raise StatisticsError(f"cannot compare '{a.name}' (test set {a.test_set}, {a.n_clips} clips) with "
+                              f"'{b.name}' (test set {b.test_set}, {b.n_clips} clips): a paired comparison needs "
+                              f"both evaluated on the same test set")
+    if sorted(a.seeds) != sorted(b.seeds):
+        raise StatisticsError(f"cannot compare '{a.name}' (seeds {', '.join(map(str, a.seeds))}) with '{b.name}' "
+                              f"(seeds {', '.join(map(str, b.seeds))}): a paired comparison needs the same "
+                              f"training seeds")
+
+
+def compare(a: Evaluation, b: Evaluation, metric: Metric = "accuracy", resamples: int = RESAMPLES, seed: int = 0,
+            level: float = LEVEL, power: float = 0.8, alpha: float = 0.05) -> Comparison:
+    """Paired comparison a - b on one metric: difference, paired interval, bootstrap p-value, detectable size."""
+    _check_metric(metric)
+    check_paired(a, b)
+    order = [b.seeds.index(s) for s in a.seeds]  # pair the seeds by value
+    b = replace(b, predictions=b.predictions[order], seeds=a.seeds)
+    counts = [_Counts(a), _Counts(b)]
+    per_seed_a, per_seed_b = (_per_seed_estimates(c)[metric] for c in counts)
+    estimate_a, estimate_b = float(per_seed_a.mean()), float(per_seed_b.mean())
+    sizes = dict(n_clips=a.n_clips, n_groups=a.n_groups, n_seeds=a.n_seeds, level=level)
+    reason = _too_few_groups(a)
+    if reason is not None:
+        return Comparison(a.name, b.name, metric, estimate_a, estimate_b, estimate_a - estimate_b, None, None, None,
+                          None, None, reason=reason.replace("interval", "comparison"), **sizes)
+    (draws_a, draws_b), seed_weights = _resampled(counts, (metric,), resamples, seed)
+    differences = _two_level(draws_a[metric] - draws_b[metric], per_seed_a - per_seed_b, seed_weights)
+    single_a = _two_level(draws_a[metric], per_seed_a, seed_weights)
+    single_b = _two_level(draws_b[metric], per_seed_b, seed_weights)
+    low, high = _percentiles(differences, level)
+    below = int(np.count_nonzero(differences <= 0))
+    above = int(np.count_nonzero(differences >= 0))
+    p_value = min(1.0, 2.0 * (1 + min(below, above)) / (resamples + 1))
+    detectable = _detectable(float(np.sqrt(single_a.var(ddof=1) + single_b.var(ddof=1))), power, alpha)
+    difference = estimate_a - estimate_b
+    return Comparison(a.name, b.name, metric, estimate_a, estimate_b, difference, low, high, p_value, detectable,
+                      abs(difference) < detectable, **sizes)
+
+
+def holm(p_values: Sequence[float | None]) -> list[float | None]:
+    """Holm's step-down adjusted p-values (None stays None and does not count towards the family)."""
+    present = [(p, index) for index, p in enumerate(p_values) if p is not None]
+    adjusted: list[float | None] = [None] * len(p_values)
+    running = 0.0
+    for rank, (p, index) in enumerate(sorted(present)):
+        running = max(running, min(1.0, (len(present) - rank) * p))
+        adjusted[index] = running
+    return adjusted
+
+
+def holm_comparisons(comparisons: Sequence[Comparison]) -> list[Comparison]:
+    """The comparisons with `p_holm` filled in, the family being all of them (e.g. every comparison in a report)."""
+    adjusted = holm([comparison.p_value for comparison in comparisons])
+    return [replace(comparison, p_holm=p) for comparison, p in zip(comparisons, adjusted, strict=True)]
+
+
+def _detectable(standard_error: float, power: float, alpha: float) -> float:
+    return float((stats.norm.ppf(1.0 - alpha / 2.0) + stats.norm.ppf(power)) * standard_error)
+
+
+def detectable_accuracy_difference(n_groups: int, between_group_variance: float, power: float = 0.8,
+                                   alpha: float = 0.05) -> float:
+    """The smallest difference between two independent accuracies on a test set of `n_groups` groups that a
+    two-sided test at `alpha` detects with `power`, when group accuracies vary with `between_group_variance` (the
+    variance between groups of (correct clips - accuracy x clips) / mean clips per group)."""
+    if n_groups < 2:
+        raise StatisticsError(f"a test set of {n_groups} group(s) cannot detect any difference; it needs at least 2")
+    standard_error = float(np.sqrt(between_group_variance / n_groups))
+    return _detectable(float(np.sqrt(2.0)) * standard_error, power, alpha)
+
+
+def detectable_difference(evaluation: Evaluation, power: float = 0.8, alpha: float = 0.05) -> Power:
+    """The test set's smallest detectable accuracy difference, from its groups and their observed variance (seeds
+    averaged), for two conditions compared as if independent (pairing can only make a test more sensitive)."""
+    groups = evaluation.n_groups
+    if groups < 2:
+        return Power(evaluation.test_set, None, None, evaluation.n_clips, groups, power, alpha,
+                     reason=_too_few_groups(evaluation).replace("interval", "power"))
+    correct = (evaluation.predictions == evaluation.targets[None, :]).mean(axis=0)
+    per_group = np.bincount(evaluation.groups, weights=correct, minlength=groups)
+    sizes = np.bincount(evaluation.groups, minlength=groups).astype(np.float64)
+    accuracy = per_group.sum() / sizes.sum()
+    mean_size = sizes.mean()
+    # the ratio estimator's variance: spread of (correct - accuracy x clips) between groups, per mean group size
+    variance = float(((per_group - accuracy * sizes) ** 2).sum() / (groups - 1) / mean_size ** 2)
+    standard_error = float(np.sqrt(variance / groups))
+    difference = detectable_accuracy_difference(groups, variance, power, alpha)
+    return Power(evaluation.test_set, difference, standard_error, evaluation.n_clips, groups, power, alpha)
