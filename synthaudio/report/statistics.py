@@ -28,6 +28,7 @@ disagree clip by clip more than they differ overall (Owen 2007, "The pigeonhole 
 the intervals lean conservative.
 """
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Literal
@@ -239,14 +240,20 @@ class _Counts:
             (np.ones(seeds * clips), (rows, seed_of * classes + evaluation.predictions.ravel())), shape=shape)
         self.support = sparse.csr_matrix((np.ones(clips), (evaluation.groups, evaluation.targets)),
                                          shape=(self.groups, classes))
+        # one (true positives, predictions, support) x groups matrix: a single product per chunk of resamples
+        self.stacked = sparse.vstack([self.true_positive.T, self.predicted.T, self.support.T]).tocsr()
 
     def per_seed(self, group_weights: np.ndarray) -> dict[str, np.ndarray]:
         """Each metric of each seed under each row of group multiplicities: {metric: (resamples, seeds)}."""
-        count = len(group_weights)
-        weights_t = np.ascontiguousarray(group_weights.T)
-        true_positive = (self.true_positive.T @ weights_t).T.reshape(count, self.seeds, self.classes)
-        predicted = (self.predicted.T @ weights_t).T.reshape(count, self.seeds, self.classes)
-        support = (self.support.T @ weights_t).T[:, None, :]  # the same clips for every seed
+        return self.per_seed_transposed(np.ascontiguousarray(group_weights.T))
+
+    def per_seed_transposed(self, weights_t: np.ndarray) -> dict[str, np.ndarray]:
+        """`per_seed` of the (groups, resamples) multiplicities."""
+        count, cells = weights_t.shape[1], self.seeds * self.classes
+        summed = self.stacked @ weights_t
+        true_positive = summed[:cells].T.reshape(count, self.seeds, self.classes)
+        predicted = summed[cells: 2 * cells].T.reshape(count, self.seeds, self.classes)
+        support = summed[2 * cells:].T[:, None, :]  # the same clips for every seed
         present = support > 0
         classes_present = np.maximum(present.sum(axis=2), 1)
         total = np.maximum(support.sum(axis=2), 1e-12)
@@ -264,6 +271,19 @@ def _draws(n_groups: int, n_seeds: int, resamples: int, seed: int) -> tuple[np.n
     return _multiplicities(generator, n_groups, resamples), _multiplicities(generator, n_seeds, resamples)
 
 
+@functools.lru_cache(maxsize=4)
+def _draw_chunks(n_groups: int, n_seeds: int, resamples: int, seed: int) -> tuple[tuple[np.ndarray, ...],
+                                                                                  np.ndarray]:
+    """`_draws` with the group multiplicities as contiguous (groups, chunk) blocks, kept for the next call: a
+    report draws the same seeds and groups for every condition on one test set."""
+    group_weights, seed_weights = _draws(n_groups, n_seeds, resamples, seed)
+    chunks = tuple(np.ascontiguousarray(group_weights[start: start + CHUNK].T) for start in range(0, resamples, CHUNK))
+    for chunk in chunks:
+        chunk.flags.writeable = False
+    seed_weights.flags.writeable = False
+    return chunks, seed_weights
+
+
 def _multiplicities(generator: np.random.Generator, items: int, resamples: int) -> np.ndarray:
     """How often each of `items` is drawn in each of `resamples` draws of `items` with replacement (one bincount
     over all draws: numpy's multinomial loops over rows)."""
@@ -275,12 +295,11 @@ def _resampled(counts: Sequence[_Counts], metrics: Sequence[str], resamples: int
                ) -> tuple[list[dict[str, np.ndarray]], np.ndarray]:
     """For each evaluation, {metric: (resamples, seeds)} each seed's metric on the resampled test groups (the same
     group draws for all evaluations), and the (resamples, seeds) seed multiplicities of the seed level."""
-    group_weights, seed_weights = _draws(counts[0].groups, counts[0].seeds, resamples, seed)
+    chunks, seed_weights = _draw_chunks(counts[0].groups, counts[0].seeds, resamples, seed)
     out: list[dict[str, list[np.ndarray]]] = [{metric: [] for metric in metrics} for _ in counts]
-    for start in range(0, resamples, CHUNK):
-        groups = group_weights[start: start + CHUNK]
+    for groups in chunks:
         for evaluation_counts, collected in zip(counts, out, strict=True):
-            per_seed = evaluation_counts.per_seed(groups)
+            per_seed = evaluation_counts.per_seed_transposed(groups)
             for metric in metrics:
                 collected[metric].append(per_seed[metric])
     return [{metric: np.concatenate(values) for metric, values in collected.items()} for collected in out], \
@@ -373,30 +392,46 @@ def check_paired(a: Evaluation, b: Evaluation) -> None:
 def compare(a: Evaluation, b: Evaluation, metric: Metric = "accuracy", resamples: int = RESAMPLES, seed: int = 0,
             level: float = LEVEL, power: float = 0.8, alpha: float = 0.05) -> Comparison:
     """Paired comparison a - b on one metric: difference, paired interval, bootstrap p-value, detectable size."""
-    _check_metric(metric)
+    return comparisons(a, b, (metric,), resamples, seed, level, power, alpha)[metric]
+
+
+def comparisons(a: Evaluation, b: Evaluation, metrics: Sequence[str] = METRICS, resamples: int = RESAMPLES,
+                seed: int = 0, level: float = LEVEL, power: float = 0.8, alpha: float = 0.05
+                ) -> dict[str, Comparison]:
+    """`compare` on several metrics, from one set of draws."""
+    for metric in metrics:
+        _check_metric(metric)
     check_paired(a, b)
     order = [b.seeds.index(s) for s in a.seeds]  # pair the seeds by value
     b = replace(b, predictions=b.predictions[order], seeds=a.seeds)
     counts = [_Counts(a), _Counts(b)]
-    per_seed_a, per_seed_b = (_per_seed_estimates(c)[metric] for c in counts)
-    estimate_a, estimate_b = float(per_seed_a.mean()), float(per_seed_b.mean())
+    per_seed_a, per_seed_b = (_per_seed_estimates(c) for c in counts)
     sizes = dict(n_clips=a.n_clips, n_groups=a.n_groups, n_seeds=a.n_seeds, level=level)
     reason = _too_few_groups(a)
     if reason is not None:
-        return Comparison(a.name, b.name, metric, estimate_a, estimate_b, estimate_a - estimate_b, None, None, None,
-                          None, None, reason=reason.replace("interval", "comparison"), **sizes)
-    (draws_a, draws_b), seed_weights = _resampled(counts, (metric,), resamples, seed)
-    differences = _two_level(draws_a[metric] - draws_b[metric], per_seed_a - per_seed_b, seed_weights)
-    single_a = _two_level(draws_a[metric], per_seed_a, seed_weights)
-    single_b = _two_level(draws_b[metric], per_seed_b, seed_weights)
-    low, high = _percentiles(differences, level)
-    below = int(np.count_nonzero(differences <= 0))
-    above = int(np.count_nonzero(differences >= 0))
-    p_value = min(1.0, 2.0 * (1 + min(below, above)) / (resamples + 1))
-    detectable = _detectable(float(np.sqrt(single_a.var(ddof=1) + single_b.var(ddof=1))), power, alpha)
-    difference = estimate_a - estimate_b
-    return Comparison(a.name, b.name, metric, estimate_a, estimate_b, difference, low, high, p_value, detectable,
-                      abs(difference) < detectable, **sizes)
+        return {metric: Comparison(a.name, b.name, metric, float(per_seed_a[metric].mean()),
+                                   float(per_seed_b[metric].mean()), float((per_seed_a[metric]
+                                                                            - per_seed_b[metric]).mean()),
+                                   None, None, None, None, None, reason=reason.replace("interval", "comparison"),
+                                   **sizes)
+                for metric in metrics}
+    (draws_a, draws_b), seed_weights = _resampled(counts, metrics, resamples, seed)
+    out = {}
+    for metric in metrics:
+        seeds_a, seeds_b = per_seed_a[metric], per_seed_b[metric]
+        differences = _two_level(draws_a[metric] - draws_b[metric], seeds_a - seeds_b, seed_weights)
+        single_a = _two_level(draws_a[metric], seeds_a, seed_weights)
+        single_b = _two_level(draws_b[metric], seeds_b, seed_weights)
+        low, high = _percentiles(differences, level)
+        below = int(np.count_nonzero(differences <= 0))
+        above = int(np.count_nonzero(differences >= 0))
+        p_value = min(1.0, 2.0 * (1 + min(below, above)) / (resamples + 1))
+        detectable = _detectable(float(np.sqrt(single_a.var(ddof=1) + single_b.var(ddof=1))), power, alpha)
+        estimate_a, estimate_b = float(seeds_a.mean()), float(seeds_b.mean())
+        difference = estimate_a - estimate_b
+        out[metric] = Comparison(a.name, b.name, metric, estimate_a, estimate_b, difference, low, high, p_value,
+                                 detectable, abs(difference) < detectable, **sizes)
+    return out
 
 
 def holm(p_values: Sequence[float | None]) -> list[float | None]:
