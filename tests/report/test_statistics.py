@@ -10,6 +10,7 @@ from synthaudio.report.statistics import (
     StatisticsError,
     compare,
     detectable_difference,
+    evaluation_from_files,
     evaluation_from_records,
     holm,
     holm_comparisons,
@@ -231,3 +232,29 @@ def test_evaluation_from_records_bad_input():
     other_run = records_of("b", correct, [None] * 5, [0, 0])
     with pytest.raises(StatisticsError, match=r"^b: need one distinct seed per row of predictions, got \[0, 0\]$"):
         evaluation_from_records(other_run, "b")
+
+
+def test_evaluation_from_files_and_the_grouped_flag(tmp_path):
+    import json
+
+    correct = np.random.default_rng(12).random((2, 12)) < 0.5
+    paths = []
+    for record in records_of("real", correct, [None] * 12, [0, 1]):
+        paths.append(tmp_path / f"seed{record['train_seed']}.json")
+        paths[-1].write_text(json.dumps(record))
+    found = interval(evaluation_from_files(paths, "real"), resamples=200)
+    assert found.n_groups == 12 and not found.grouped  # the report must say each clip counted as its own group
+    (tmp_path / "broken.json").write_text("{")
+    with pytest.raises(StatisticsError, match=r"broken.json: not a readable evaluation result \("):
+        evaluation_from_files([tmp_path / "broken.json"], "real")
+
+
+def test_bad_settings_are_one_line():
+    evaluation = binary("x", np.ones(10, dtype=bool))
+    with pytest.raises(StatisticsError, match=r"^resamples must be a whole number >= 100, got 10$"):
+        interval(evaluation, resamples=10)
+    with pytest.raises(StatisticsError,
+                       match=r"^the interval level must lie between 0 and 1 \(0.95 for 95%\), got 95$"):
+        interval(evaluation, level=95)
+    with pytest.raises(StatisticsError, match="^empty: no test clips$"):
+        make_evaluation("empty", [], [[]])
