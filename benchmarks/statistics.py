@@ -6,10 +6,10 @@ Data: `--conditions` conditions x `--seeds` training seeds (about 200 evaluation
 effects. Work: the interval of accuracy, UAR and macro-F1 of every condition, and a paired comparison of every
 condition with the first on each metric, all with `--resamples` resamples.
 
-The loop draws the same seeds and groups as the vectorised code and, per resample, gathers the drawn clips and
-computes each seed's metrics with numpy; it is timed on `--loop-resamples` resamples of a few evaluations and
-scaled to the whole work (it would take minutes in full), and its metrics are checked equal to the vectorised
-ones on those resamples.
+The loop uses the same draws of test groups as the vectorised code and, per resample, gathers the drawn clips and
+computes each seed's metrics with numpy (the seed level, a few array operations per condition, is left out of its
+time); it is timed on `--loop-resamples` resamples of a few evaluations and scaled to the whole work (it would take
+many minutes in full), and its per-seed metrics are checked equal to the vectorised ones on those resamples.
 
 Last line: `ratio: X.X` = (scaled) loop time / vectorised time.
 """
