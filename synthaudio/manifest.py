@@ -34,6 +34,9 @@ class Clip(BaseModel):
     duration: float = Field(gt=0, description="seconds of audio this clip covers")
     sample_rate: int = Field(gt=0, description="native sample rate of the file")
     offset: float = Field(default=0.0, ge=0, description="start of the clip in the file, seconds")
+    group: str | None = Field(default=None, min_length=1,
+                              description="speaker, source recording or video the clip comes from; clips of one "
+                                          "group are not independent (None: the clip is its own group)")
     # provenance of synthetic clips
     generator: str | None = None
     checkpoint: str | None = None

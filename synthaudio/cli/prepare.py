@@ -35,6 +35,12 @@ def prepare(
                                          help="gtzan, folder: train,val,test fractions (default 0.8,0.1,0.1)."),
     all_split: str | None = typer.Option(None, "--all-split",
                                          help="folder: put every clip in this split (train, val or test)."),
+    group_level: int | None = typer.Option(None, "--group-level",
+                                           help="folder: the group (speaker, recording) is the sub-folder this many "
+                                                "levels below the class folder (1: <class>/<speaker>/<file>)."),
+    group_pattern: str | None = typer.Option(None, "--group-pattern",
+                                             help="folder: a regular expression on the file name; its group named "
+                                                  "'group' (or first group) is the clip's group, e.g. '^([^_]+)_'."),
     kind: str | None = typer.Option(None, "--kind",
                                     help="asterisk: digits (0-9 as zero ... nine, all test; default) or babble (the "
                                          "sentence prompts as noise, two disjoint halves: train and test)."),
@@ -51,7 +57,8 @@ def prepare(
     given = {"test_fold": test_fold, "val_fraction": val_fraction,
              "segment": parse_segment(segment) if segment is not None else None, "split_list": split_list,
              "classes": [name.strip() for name in classes.split(",") if name.strip()] if classes is not None else None,
-             "annotations": annotations, "fractions": fractions, "all_split": all_split, "kind": kind}
+             "annotations": annotations, "fractions": fractions, "all_split": all_split, "kind": kind,
+             "group_level": group_level, "group_pattern": group_pattern}
     options = {name: value for name, value in given.items() if value is not None}
     if segment is not None and segment.strip().lower() == "full":
         options["segment"] = None  # 'full' is an explicit choice, not an absent option

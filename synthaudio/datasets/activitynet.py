@@ -129,7 +129,8 @@ def prepare_activitynet(root: Path | str, annotations: Path | str | None = None,
     val_keys = {(item[2], item[3]) for item, val in zip(pool, is_val, strict=True) if val}
     clips = [real_clip(f"{NAME}/{video_id}/{index}", path, label, "val" if (video_id, index) in val_keys else split,
                        None, duration, rate, offset=offset,
-                       meta={"video_id": video_id, "segment": segment, "subset": subset})
+                       meta={"video_id": video_id, "segment": segment, "subset": subset},
+                       group=f"{NAME}/{video_id}")
              for split, label, video_id, index, path, offset, duration, rate, segment, subset in usable]
     return PreparedDataset(NAME, require_clips(clips, "ActivityNet", root, probe.problems), problems=probe.problems,
                            excluded={reason: count for reason, count in sorted(excluded.items()) if count})

@@ -86,7 +86,7 @@ def _digits(root: Path, probe: FileProbe) -> PreparedDataset:
         if measured is not None:
             word = wanted[path.name]
             clips.append(real_clip(f"{NAME}/{root.name}/digits/{path.stem}", path, word, "test", None, *measured,
-                                   meta={"speaker": root.name}))
+                                   meta={"speaker": root.name}, group=f"{NAME}/{root.name}"))
     others = len(files) - len(wanted)
     excluded = {"digits/ files that are not a single digit (10.wav, h-1.wav, ...)": others} if others else {}
     return PreparedDataset(NAME, require_clips(clips, "Asterisk digit", root, probe.problems),
@@ -122,7 +122,7 @@ def _babble(root: Path, probe: FileProbe, seed: int, min_seconds: float) -> Prep
         relative = path.relative_to(root).as_posix()
         clips.append(real_clip(f"{NAME}/{root.name}/{relative.removesuffix('.wav')}", path, path.stem,
                                babble_split(relative, seed), None, *measured,
-                               meta={"role": "babble", "speaker": root.name}))
+                               meta={"role": "babble", "speaker": root.name}, group=f"{NAME}/{root.name}"))
     if short:
         excluded[f"prompts shorter than {min_seconds:g} s"] = short
     if clips and len({clip.split for clip in clips}) < 2:

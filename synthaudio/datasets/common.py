@@ -177,11 +177,13 @@ def require(root: Path, relative: str, dataset: str, layout: str, folder: bool =
 
 
 def real_clip(clip_id: str, path: Path, label: str, split: str, fold: int | None, duration: float,
-              sample_rate: int, offset: float = 0.0, meta: dict[str, Any] | None = None) -> Clip:
-    """A manifest row for a clip of a real dataset (plain Python numbers, rounded to microseconds)."""
+              sample_rate: int, offset: float = 0.0, meta: dict[str, Any] | None = None,
+              group: str | None = None) -> Clip:
+    """A manifest row for a clip of a real dataset (plain Python numbers, rounded to microseconds); `group` is the
+    speaker, source recording or video it shares with other clips."""
     return Clip(id=clip_id, path=str(path), label=label, split=split, fold=fold, source="real",
                 duration=round(float(duration), 6), sample_rate=int(sample_rate), offset=round(float(offset), 6),
-                meta=meta or {})
+                meta=meta or {}, group=group)
 
 
 def check_fraction(value: float, option: str = "--val-fraction") -> float:

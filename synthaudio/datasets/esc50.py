@@ -80,7 +80,8 @@ def prepare_esc50(root: Path | str, test_fold: int = 1, val_fraction: float = VA
         meta = {"target": int(row["target"]), "esc10": row["esc10"].strip() == "True",
                 "src_file": row["src_file"], "take": row["take"]}
         clips.append(real_clip(f"{NAME}/{Path(row['filename']).stem}", path, row["category"],
-                               split_of.get(row["filename"], "test"), int(row["fold"]), duration, rate, meta=meta))
+                               split_of.get(row["filename"], "test"), int(row["fold"]), duration, rate, meta=meta,
+                               group=f"{NAME}/{row['src_file']}"))
     return PreparedDataset(NAME, require_clips(clips, "ESC-50", root, probe.problems), problems=probe.problems)
 
 

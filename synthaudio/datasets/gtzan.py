@@ -97,7 +97,7 @@ def prepare_gtzan(root: Path | str, segment: Sequence[float] | None = STUDY_SEGM
     for (genre, path, offset, duration, rate), split in zip(usable, splits, strict=True):
         suffix = "" if segment is None else f":{segment[0]:g}-{segment[1]:g}"
         clips.append(real_clip(f"{NAME}/{path.stem}{suffix}", path, genre, split, None, duration, rate,
-                               offset=offset))
+                               offset=offset, group=f"{NAME}/{path.stem}"))
     return PreparedDataset(NAME, require_clips(clips, "GTZAN", root, probe.problems), problems=probe.problems)
 
 

@@ -105,7 +105,7 @@ def prepare_iemocap(root: Path | str, test_fold: int = 5, val_fraction: float = 
         split = "test" if number == test_fold else "val" if utterance in val_ids else "train"
         meta = {"speaker": speaker_of(utterance), "dialog": dialog, "emotion": emotion}
         clips.append(real_clip(f"{NAME}/{utterance}", wav, LABELS[emotion], split, number, min(duration, max_seconds),
-                               rate, meta=meta))
+                               rate, meta=meta, group=f"{NAME}/{meta['speaker']}"))
     return PreparedDataset(NAME, require_clips(clips, "IEMOCAP", root, probe.problems), problems=probe.problems,
                            excluded=dict(sorted(excluded.items())))
 

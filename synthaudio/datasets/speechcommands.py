@@ -70,7 +70,8 @@ def prepare_speechcommands(root: Path | str, seed: int = 0, on_error: OnError = 
         split = "test" if relative in listed["test"] else "val" if relative in listed["val"] else "train"
         word = path.parent.name
         clips.append(real_clip(f"{NAME}/{word}/{path.stem}", path, word, split, None, *measured,
-                               meta={"speaker": path.stem.split("_nohash_")[0]}))
+                               meta={"speaker": path.stem.split("_nohash_")[0]},
+                               group=f"{NAME}/{path.stem.split('_nohash_')[0]}"))
     noise = []
     for path in audio_files(noise_folder, recursive=False, extensions=(".wav",)):
         measured = probe.measure(path)

@@ -108,7 +108,7 @@ def prepare_ucf101(root: Path | str, classes: Sequence[str] | None = None, split
                               groups=[f"{item[1]}/g{item[3]:02d}" for item in pool])  # groups are per class
     val_paths = {item[2] for item, val in zip(pool, is_val, strict=True) if val}
     clips = [real_clip(f"{NAME}/{path.stem}", path, label, "val" if path in val_paths else split, None, duration, rate,
-                       meta={"group": group, "clip": clip})
+                       meta={"group": group, "clip": clip}, group=f"{NAME}/{label}/g{group:02d}")
              for split, label, path, group, clip, duration, rate in usable]
     silent = Counter(Path(problem.path).parent.name for problem in probe.problems if problem.kind == "no_audio")
     for label in wanted:

@@ -4,6 +4,11 @@ Test-time noise: for each test clip a noise clip, its excerpt and (no) polarity 
 seeded by (seed, clip), and mixed so that the clip-to-noise power ratio over the whole clip is exactly the
 requested SNR (`synthaudio.audio.mix_at_snr`). The measured range of the mixtures' SNRs is written with the
 result.
+
+Beside the metrics, a result keeps every test clip's prediction ("predictions": one row per clip, in manifest
+order: id, group (None: the clip is its own group), true label, predicted label and the class probabilities: all
+of them up to `PREDICTION_ALL_CLASSES` classes, else the `PREDICTION_TOP_K` most probable), so intervals and
+paired tests (synthaudio.report.statistics) can be computed later without running the model again.
 """
 
 import json
@@ -33,6 +38,9 @@ from synthaudio.recognition.data import (
 from synthaudio.recognition.metrics import classification_metrics
 from synthaudio.recognition.runs import PAPER_PROTOCOL, load_run, write_json
 from synthaudio.seeding import rng
+
+PREDICTION_ALL_CLASSES = 10
+PREDICTION_TOP_K = 5
 
 
 class ClipScore(NamedTuple):
@@ -137,7 +145,9 @@ def evaluate_run(run_dir: Path | str, test_manifest: Path | str, noise_manifest:
             "snr_db": float(snr_db), "seed": seed,
             "measured_snr_db": {"min": min(noise.measured), "max": max(noise.measured)}},
         "labels": run.labels,
+        "train_seed": run.config.get("seed"),
         "metrics": metrics_from_logits(logits, [index[c.label] for c in clips], run.labels),
+        "predictions": clip_predictions(clips, logits, run.labels),
     }
     if run.protocol == PAPER_PROTOCOL:
         result["warning"] = "optimistic: this run's model was selected on the test set (paper protocol)"
@@ -147,6 +157,19 @@ def evaluate_run(run_dir: Path | str, test_manifest: Path | str, noise_manifest:
         write_json(path, result)
         result["file"] = str(path)
     return result
+
+
+def clip_predictions(clips: Sequence[Clip], logits: torch.Tensor, labels: Sequence[str],
+                     top_k: int = PREDICTION_TOP_K) -> list[dict]:
+    """One row per clip: id, group, label, predicted, and probabilities by label, most probable first (all classes
+    up to PREDICTION_ALL_CLASSES, else the `top_k` most probable), rounded to 6 decimals."""
+    probabilities = torch.softmax(logits.float(), dim=1)
+    kept = len(labels) if len(labels) <= PREDICTION_ALL_CLASSES else min(top_k, len(labels))
+    values, indices = probabilities.topk(kept, dim=1)
+    predicted = probabilities.argmax(dim=1).tolist()
+    return [{"id": clip.id, "group": clip.group, "label": clip.label, "predicted": labels[best],
+             "probabilities": {labels[int(i)]: round(float(v), 6) for v, i in zip(row, order, strict=True)}}
+            for clip, best, row, order in zip(clips, predicted, values.tolist(), indices.tolist(), strict=True)]
 
 
 def _training_records(folder: Path) -> list[FileRecord]:

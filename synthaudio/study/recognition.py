@@ -89,7 +89,8 @@ class EvaluateStage(StageSpec):
     def identity(self) -> dict:
         return {"run": self.training.key, "test": self.test.identity, "split": self.split,
                 "noise": None if self.noise is None else self.noise.identity, "noise_split": self.noise_split,
-                "snr_db": self.snr_db, "seed": self.seed}
+                "snr_db": self.snr_db, "seed": self.seed,
+                "keeps": "per-clip predictions"}  # evaluations written before predictions were kept are redone
 
     def run(self, where: StageRun) -> dict:
         run_folder = Path(self.training.folder) / RUN_FOLDER

@@ -70,3 +70,9 @@ def test_bad_annotations_and_truncated_videos(anet_root, tmp_path):
     with pytest.raises(DatasetError, match=r"v_tra0-00xYzQ.mp4: annotated segment 30.00-40.00 s lies beyond the end "
                                            r"of the file \(3.\d\d s\); the download may be truncated"):
         prepare_dataset("activitynet", anet_root, annotations=bad)
+
+
+def test_group_is_the_video_so_its_segments_share_it(anet_root):
+    clips = prepare_dataset("activitynet", anet_root).clips
+    assert all(clip.group == "activitynet/" + clip.id.split("/")[1] for clip in clips)
+    assert len({clip.group for clip in clips}) < len(clips)  # some videos hold several segments

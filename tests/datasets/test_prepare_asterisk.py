@@ -127,3 +127,8 @@ def test_the_real_spanish_babble():
         seconds[clip.split] += clip.duration
     assert len(clips) > 200 and seconds["train"] > 600 and seconds["test"] > 600  # minutes of speech per half
     assert not {Path(c.path).parent.name for c in clips} & {"digits", "letters", "phonetic", "silence"}
+
+
+def test_group_is_the_voice(voice):
+    assert {c.group for c in prepare_dataset("asterisk", voice).clips} == {"asterisk/en_US_f_Allison"}
+    assert {c.group for c in prepare_dataset("asterisk", voice, kind="babble").clips} == {"asterisk/en_US_f_Allison"}

@@ -93,3 +93,16 @@ def test_entry_point_prints_the_error_and_exits_2_without_writing(tmp_path):
     assert result.stderr.startswith(f"error: {root / 'genres/jazz/jazz.00054.wav'}: not a readable audio")
     assert "rerun with --on-error skip" in result.stderr
     assert not out.exists() and result.stdout == ""
+
+
+def test_folder_group_options(tmp_path):
+    root = make_folder(tmp_path / "data", classes={"dog": 4, "cat": 4}, nested=False)
+    out = tmp_path / "m.jsonl"
+    result = prepare("folder", "--root", str(root), "--out", str(out), "--all-split", "test",
+                     "--group-pattern", r"^[a-z]+_(\d)")
+    assert result.exit_code == 0, result.output
+    assert {c.id.rsplit("/", 1)[1]: c.group for c in read_manifest(out)}["cat_3.wav"] == "folder/3"
+    bad = prepare("folder", "--root", str(root), "--out", str(tmp_path / "bad.jsonl"), "--group-pattern", "[")
+    assert isinstance(bad.exception, ConfigError)
+    assert str(bad.exception).startswith("--group-pattern '[' is not a valid regular expression: ")
+    assert not (tmp_path / "bad.jsonl").exists()

@@ -100,3 +100,13 @@ def test_corrupt_and_missing_files_stop_or_are_skipped_and_listed(tmp_path):
     assert len(prepared.clips) == 15 - 2
     assert [(p.path, p.kind) for p in prepared.problems] == [(str(broken), "bad"), (str(gone), "bad")]
     assert prepared.problems[1].reason == "file not found"
+
+
+def test_group_is_the_source_recording_shared_by_its_takes(esc50_root, tmp_path):
+    clips = prepare_dataset("esc50", esc50_root).clips
+    for clip in clips:  # audio/{fold}-{source}-{take}-{target}.wav
+        assert clip.group == "esc50/" + clip.path.rsplit("/", 1)[1].split("-")[1]
+    groups = Counter(clip.group for clip in clips)
+    assert len(groups) < len(clips) and max(groups.values()) > 1  # takes of one recording share a group
+    write_prepared(prepare_dataset("esc50", esc50_root), tmp_path / "m.jsonl")
+    assert [c.group for c in read_manifest(tmp_path / "m.jsonl")] == [c.group for c in clips]

@@ -9,7 +9,7 @@ from synthaudio.datasets import prepare_dataset, write_prepared
 from synthaudio.errors import ConfigError, DatasetError
 from synthaudio.manifest import read_manifest
 from tests.conftest import tone
-from tests.fixtures.datasets import make_folder
+from tests.fixtures.datasets import make_folder, write_tone_file
 from tests.fixtures.media import write_video
 
 
@@ -95,3 +95,38 @@ def test_out_must_be_a_file(tmp_path):
     root = make_folder(tmp_path, classes={"dog": 2})
     with pytest.raises(ConfigError, match=f"^--out {tmp_path} is a folder; give the manifest file to write"):
         write_prepared(prepare_dataset("folder", root), tmp_path)
+
+
+def test_groups_from_a_sub_folder_level_or_a_file_name_pattern(tmp_path):
+    root = make_folder(tmp_path, classes={"dog": 3, "cat": 3})
+    for label in ("dog", "cat"):
+        for number, speaker in enumerate(("alice", "bob")):
+            write_tone_file(root / label / speaker / f"{speaker}_{number}.wav", 440.0, 0.5, 16000)
+    plain = prepare_dataset("folder", root, all_split="test").clips
+    assert all(clip.group is None for clip in plain)  # no grouping asked for: each clip its own group
+    with pytest.raises(DatasetError, match="^cat/cat_0.wav: --group-level 1 needs the file to lie 1 sub-folder"):
+        prepare_dataset("folder", root, all_split="test", group_level=1)  # dog/dog_0.wav lies in no sub-folder
+    only_speakers = tmp_path / "speakers"
+    for label in ("dog", "cat"):
+        (only_speakers / label).mkdir(parents=True)
+        (root / label / "alice").rename(only_speakers / label / "alice")
+        (root / label / "bob").rename(only_speakers / label / "bob")
+    by_level = {c.id: c.group for c in prepare_dataset("folder", only_speakers, all_split="test",
+                                                          group_level=1).clips}
+    assert by_level == {f"folder/{label}/{speaker}/{speaker}_{n}.wav": f"folder/{speaker}"
+                        for label in ("dog", "cat") for n, speaker in enumerate(("alice", "bob"))}
+    by_pattern = {c.id: c.group for c in prepare_dataset("folder", only_speakers, all_split="test",
+                                                            group_pattern=r"^(?P<group>[a-z]+)_\d").clips}
+    assert by_pattern == by_level
+
+
+def test_bad_group_options_are_one_clear_line(tmp_path):
+    root = make_folder(tmp_path)
+    with pytest.raises(ConfigError, match=r"^--group-pattern '\(unclosed' is not a valid regular expression: "):
+        prepare_dataset("folder", root, group_pattern="(unclosed")
+    with pytest.raises(ConfigError, match="either --group-level or --group-pattern, not both"):
+        prepare_dataset("folder", root, group_level=1, group_pattern="x")
+    with pytest.raises(ConfigError, match="--group-level must be a whole number >= 1"):
+        prepare_dataset("folder", root, group_level=0)
+    with pytest.raises(DatasetError, match="^dog/dog_0.wav: file name does not match --group-pattern '\\^cat'"):
+        prepare_dataset("folder", root, group_pattern="^cat")

@@ -89,3 +89,9 @@ def test_wrong_root(tmp_path):
     with pytest.raises(DatasetError, match=r"no genres/ \(or genres_original/\) folder; this is not the GTZAN "
                                            r"layout, expected genres/<genre>/<genre>.000NN.au\|wav"):
         prepare_dataset("gtzan", tmp_path)
+
+
+def test_group_is_the_track_so_segments_of_one_track_share_it(gtzan_root):
+    clips = prepare_dataset("gtzan", gtzan_root, on_error="skip").clips
+    assert all(clip.group == "gtzan/" + clip.path.rsplit("/", 1)[1].removesuffix(".wav") for clip in clips)
+    assert len({clip.group for clip in clips}) == len(clips)  # one default segment per track

@@ -69,3 +69,10 @@ def test_bad_evaluation_line_missing_wav_and_wrong_root(tmp_path):
         prepare_dataset("iemocap", root, test_fold=2)
     with pytest.raises(DatasetError, match="no Session1..Session5 folders; this is not the IEMOCAP layout"):
         prepare_dataset("iemocap", tmp_path / "a")
+
+
+def test_group_is_the_speaker_session_and_gender(iemocap_root):
+    clips = prepare_dataset("iemocap", iemocap_root).clips
+    test_groups = {clip.group for clip in clips if clip.split == "test"}
+    assert test_groups == {"iemocap/Ses05F", "iemocap/Ses05M"}  # both actors of the test session
+    assert all(clip.group == f"iemocap/{clip.meta['speaker']}" for clip in clips)

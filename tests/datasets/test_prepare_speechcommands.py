@@ -78,3 +78,10 @@ def test_wrong_layout_names_what_is_missing(tmp_path, missing, kind):
     with pytest.raises(DatasetError, match=f"^{root}: no {missing} {kind}; this is not the Speech Commands layout, "
                                            "expected <word>/<speaker>_nohash_<n>.wav folders"):
         prepare_dataset("speechcommands", root)
+
+
+def test_group_is_the_speaker_before_nohash(commands_root):
+    clips = prepare_dataset("speechcommands", commands_root).clips
+    assert {clip.group for clip in clips} == {f"speechcommands/{speaker}" for speaker in SPEAKERS}
+    for clip in clips:
+        assert clip.group == "speechcommands/" + clip.path.rsplit("/", 1)[1].split("_nohash_")[0]

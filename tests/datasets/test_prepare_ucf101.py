@@ -95,3 +95,11 @@ def test_listed_video_missing_and_wrong_root(tmp_path):
     assert prepare_dataset("ucf101", root, classes=["Bowling"], on_error="skip").problems[0].path == str(missing)
     with pytest.raises(DatasetError, match=f"^{tmp_path}: no UCF-101 folder; this is not the UCF101 layout"):
         prepare_dataset("ucf101", tmp_path)
+
+
+def test_group_is_the_class_and_its_gGG_group(ucf_root):
+    clips = prepare_dataset("ucf101", ucf_root, classes=list(CLASSES)).clips
+    for clip in clips:  # v_<Class>_g<GG>_c<CC>.avi
+        stem = clip.path.rsplit("/", 1)[1]
+        assert clip.group == f"ucf101/{clip.label}/{stem.split('_')[-2]}"
+    assert Counter(clip.group for clip in clips).most_common(1)[0][1] == 2  # two clips per group

@@ -74,3 +74,57 @@ def test_metrics_of_a_known_confusion():
     assert metrics["confusion_matrix"][0] == [1, 1, 0, 0, 0, 0]
     assert metrics["top5_accuracy"] == pytest.approx(5 / 6)
     assert classification_metrics([0, 1], np.eye(2), ["x", "y"])["top5_accuracy"] is None
+
+
+def test_evaluation_keeps_every_test_clips_prediction_with_its_group(trained_run, tones, cache_dir, tmp_path):
+    from synthaudio.manifest import write_manifest
+    from synthaudio.report.statistics import evaluation_from_records, intervals
+
+    clips = read_manifest(tones)
+    grouped = tmp_path / "grouped.jsonl"
+    write_manifest(grouped, [clip.model_copy(update={"group": f"speaker{index % 3}"}) if clip.split == "test"
+                             else clip for index, clip in enumerate(clips)])
+    result = evaluate_run(trained_run.run_dir, grouped, cache_dir=cache_dir)
+    stored = json.loads(open(result["file"]).read())
+    test = [clip for clip in read_manifest(grouped) if clip.split == "test"]
+    rows = stored["predictions"]
+    assert [(row["id"], row["group"], row["label"]) for row in rows] == [(c.id, c.group, c.label) for c in test]
+    assert np.mean([row["predicted"] == row["label"] for row in rows]) == stored["metrics"]["accuracy"]
+    for row in rows:  # few classes: every class's probability, most probable first
+        assert list(row["probabilities"])[0] == row["predicted"]
+        assert set(row["probabilities"]) == set(stored["labels"])
+        assert sum(row["probabilities"].values()) == pytest.approx(1.0, abs=1e-4)
+    assert stored["train_seed"] == json.loads((trained_run.run_dir / "config.json").read_text())["seed"]
+    found = intervals(evaluation_from_records([stored], "cnn"), resamples=300)
+    for metric in ("accuracy", "uar", "macro_f1"):
+        assert found[metric].estimate == pytest.approx(stored["metrics"][metric])
+        assert found[metric].n_groups == 3 and found[metric].n_clips == len(test)
+
+
+def test_many_classes_keep_the_top_five_probabilities():
+    import torch
+    from synthaudio.evaluation import clip_predictions
+
+    from synthaudio.manifest import Clip
+
+    labels = [f"class{i}" for i in range(12)]
+    logits = torch.arange(24, dtype=torch.float32).reshape(2, 12) % 7
+    clips = [Clip(id=f"c{i}", path=f"/x/{i}.wav", label="class0", split="test", fold=None, source="real",
+                  duration=1.0, sample_rate=16000) for i in range(2)]
+    rows = clip_predictions(clips, logits, labels)
+    for row, values in zip(rows, logits, strict=True):
+        assert len(row["probabilities"]) == 5 and row["group"] is None
+        assert row["predicted"] == labels[int(values.argmax())] == next(iter(row["probabilities"]))
+        assert list(row["probabilities"].values()) == sorted(row["probabilities"].values(), reverse=True)
+
+
+def test_the_study_evaluate_stage_keeps_the_predictions(trained_run, tones, cache_dir, tmp_path):
+    from synthaudio.study.plan import Job
+    from synthaudio.study.recognition import EVALUATION, run_evaluate
+
+    params = {"run": str(trained_run.run_dir), "test": str(tones), "split": "test", "noise": None,
+              "noise_split": None, "snr_db": None, "seed": 0, "cache_dir": str(cache_dir)}
+    run_evaluate(Job("evaluate", "k" * 64, str(tmp_path), {}, params, None, "evaluate"))
+    stored = json.loads((tmp_path / EVALUATION).read_text())
+    test = [clip.id for clip in read_manifest(tones) if clip.split == "test"]
+    assert [row["id"] for row in stored["predictions"]] == test and stored["metrics"]["num_clips"] == len(test)

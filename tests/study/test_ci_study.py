@@ -236,3 +236,17 @@ def test_paper_protocol_is_flagged_and_filters_on_test(ci):
     assert "protocol: paper (OPTIMISTIC)" in text and "(OPTIMISTIC: paper protocol)" in text
     assert "(the TEST split: OPTIMISTIC)" in text
     assert not (ci["out"] / "report" / "zero_shot.csv").exists()  # nothing stale from the earlier study
+
+
+def test_every_evaluation_keeps_its_per_clip_predictions_and_groups(ci):
+    from synthaudio.report.statistics import evaluation_from_records, interval
+
+    evaluations = sorted((ci["out"] / "stages" / "evaluate").glob("*/eval.json"))
+    assert evaluations
+    for path in evaluations:
+        record = json.loads(path.read_text())
+        predictions = record["predictions"]
+        assert len(predictions) == record["metrics"]["num_clips"]
+        assert {"id", "group", "label", "predicted", "probabilities"} <= set(predictions[0])
+        evaluation = evaluation_from_records([record], str(path))
+        assert interval(evaluation, resamples=200).estimate == pytest.approx(record["metrics"]["accuracy"])
