@@ -15,51 +15,16 @@ from pathlib import Path
 
 import torch
 
-CARD = 64
+from synthaudio.generators.tiny import tiny_audiogen_xp_configs
 
 
-def lm_config(text_encoder_name: str = "t5-small") -> dict:
-    return {
-        "solver": "audiogen", "sample_rate": 16000, "channels": 1, "device": "cpu", "dtype": "float32",
-        "dataset": {"segment_duration": 10},
-        "lm_model": "transformer_lm",
-        "codebooks_pattern": {"modeling": "delay", "delay": {"delays": [0, 1, 2, 3], "flatten_first": 0,
-                                                             "empty_initial": 0}},
-        "transformer_lm": {
-            "dim": 24, "num_heads": 2, "num_layers": 2, "hidden_scale": 4, "n_q": 4, "card": CARD, "dropout": 0.0,
-            "emb_lr": None, "activation": "gelu", "norm_first": True, "bias_ff": False, "bias_attn": False,
-            "bias_proj": False, "past_context": None, "causal": True, "custom": False, "memory_efficient": True,
-            "attention_as_float32": False, "layer_scale": None, "positional_embedding": "sin", "xpos": False,
-            "checkpointing": "none", "weight_init": "gaussian", "depthwise_init": "current", "zero_bias_init": True,
-            "norm": "layer_norm", "cross_attention": False, "qk_layer_norm": False, "qk_layer_norm_cross": False,
-            "attention_dropout": None, "kv_repeat": 1, "two_step_cfg": False},
-        "classifier_free_guidance": {"training_dropout": 0.1, "inference_coef": 3.0},
-        "attribute_dropout": {},
-        "fuser": {"cross_attention_pos_emb": False, "cross_attention_pos_emb_scale": 1, "sum": [], "prepend": [],
-                  "cross": ["description"], "input_interpolate": []},
-        "conditioners": {"description": {"model": "t5", "t5": {"name": text_encoder_name, "finetune": False,
-                                                                "word_dropout": 0.0, "normalize_text": False}}},
-        "generate": {"lm": {"use_sampling": True, "top_k": 250, "top_p": 0.0}},
-    }
+def lm_config() -> dict:
+    # audiocraft sizes the text projection from the T5's name (t5-small: 512), so the tests name t5-small
+    return tiny_audiogen_xp_configs("t5-small")[0]
 
 
 def compression_config() -> dict:
-    return {
-        "solver": "compression", "sample_rate": 16000, "channels": 1, "device": "cpu",
-        "compression_model": "encodec",
-        "encodec": {"autoencoder": "seanet", "quantizer": "rvq", "sample_rate": 16000, "channels": 1,
-                    "causal": False, "renormalize": False},
-        "seanet": {"dimension": 16, "channels": 1, "causal": False, "n_filters": 4, "n_residual_layers": 1,
-                   "ratios": [8, 5, 4, 2], "activation": "ELU", "activation_params": {"alpha": 1.0},
-                   "norm": "weight_norm", "norm_params": {}, "kernel_size": 7, "residual_kernel_size": 3,
-                   "last_kernel_size": 7, "dilation_base": 2, "pad_mode": "constant", "true_skip": True,
-                   "compress": 2, "lstm": 2, "disable_norm_outer_blocks": 0,
-                   "decoder": {"trim_right_ratio": 1.0, "final_activation": None, "final_activation_params": None},
-                   "encoder": {}},
-        "rvq": {"n_q": 4, "q_dropout": False, "bins": CARD, "decay": 0.99, "kmeans_init": True, "kmeans_iters": 50,
-                "threshold_ema_dead_code": 2, "orthogonal_reg_weight": 0.0,
-                "orthogonal_reg_active_codes_only": False},
-    }
+    return tiny_audiogen_xp_configs()[1]
 
 
 def write_tiny_text_encoder(folder: Path) -> Path:
@@ -68,7 +33,7 @@ def write_tiny_text_encoder(folder: Path) -> Path:
     from synthaudio.generators.tiny import character_t5_tokenizer
 
     torch.manual_seed(1)
-    # audiocraft sizes its projection from the T5 name (t5-small: 512), so the tiny T5 is 512 wide, thin inside
+    # 512 wide (t5-small's width, see lm_config), thin inside
     encoder = T5EncoderModel(T5Config(vocab_size=256, d_model=512, d_ff=37, d_kv=8, num_heads=2, num_layers=2))
     encoder.save_pretrained(folder)
     character_t5_tokenizer().save_pretrained(folder)
