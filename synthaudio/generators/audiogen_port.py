@@ -87,8 +87,8 @@ class AudioGenPort:
             import torch
             from transformers.models.encodec.modeling_encodec import EncodecDecoderOutput
 
-            scales = audio_scales or [None] * audio_codes.shape[1]
-            clips = [decode_batch(audio_codes[:, index:index + 1], [scales[index]], **kwargs).audio_values
+            # audio_scales are per chunk of frames, not per clip (one chunk, no scale, for AudioGen's EnCodec)
+            clips = [decode_batch(audio_codes[:, index:index + 1], audio_scales, **kwargs).audio_values
                      for index in range(audio_codes.shape[1])]
             return EncodecDecoderOutput(audio_values=torch.cat(clips))
 
