@@ -22,7 +22,7 @@ from typing import Literal
 import numpy as np
 from pydantic import Field
 
-from synthaudio.errors import MissingDependencyError
+from synthaudio.errors import CheckpointError, MissingDependencyError
 from synthaudio.generators.base import GenerationRequest, Generator, GeneratorSettings, as_mono
 from synthaudio.generators.checkpoints import is_tiny_random, loading_errors, resolve_checkpoint
 from synthaudio.seeding import derive_seed
@@ -91,6 +91,9 @@ class AudioGenGenerator(Generator):
             model, processor, facts = tiny_audiogen_port()
             self.random_weights = True
         elif full_size is not None:
+            if not self.checkpoint.endswith("/audiogen-medium"):
+                raise CheckpointError(f"--checkpoint {self.checkpoint}: the audiogen generator builds random "
+                                      "full-size weights only as random-weights:facebook/audiogen-medium")
             model, processor, facts = full_size(self.device)
             self.random_weights = True
         else:
