@@ -69,3 +69,21 @@ def test_bad_audiogen_input_is_one_line_naming_the_file_or_setting_and_the_fix(t
         # transformers' own config warnings (MusicGen's special tokens sit one past the codebook) are not ours
         ours = [line for line in failed.stderr.strip().splitlines() if not line.startswith("[transformers]")]
         assert len(ours) == 1, failed.stderr
+
+
+def test_full_size_random_audiogen_has_the_published_shape():
+    """What the GPU benchmark builds, on the meta device in float16 (no memory, no time)."""
+    from synthaudio.generators import get_generator
+
+    generator = get_generator("audiogen", checkpoint="random-weights:facebook/audiogen-medium", device="meta",
+                              dtype="float16")
+    model = generator.port.model
+    decoder = model.config.decoder
+    assert (decoder.hidden_size, decoder.num_hidden_layers, decoder.num_attention_heads) == (1536, 48, 24)
+    assert (decoder.num_codebooks, decoder.vocab_size) == (4, 2048)
+    assert (model.enc_to_dec_proj.in_features, model.enc_to_dec_proj.out_features) == (1024, 1536)  # t5-large
+    assert model.text_encoder.dtype == torch.float32 and model.decoder.dtype == torch.float16
+    audio = model.config.audio_encoder
+    assert (audio.sampling_rate, audio.frame_rate, audio.upsampling_ratios, audio.pad_mode) == (
+        16000, 50, [8, 5, 4, 2], "constant")
+    assert generator.port.facts.segment_duration == 10.0 and generator.native_sample_rate == 16000
