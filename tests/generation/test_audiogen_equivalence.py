@@ -173,3 +173,16 @@ def test_conversion_is_cached_by_source_hashes(audiocraft_checkpoint, monkeypatc
     assert model.config.audio_encoder.pad_mode == "constant"  # what the checkpoint's SEANet says
     for name, tensor in model.state_dict().items():
         assert torch.equal(tensor, port.model.state_dict()[name]), name
+
+
+def test_the_audiocraft_backend_still_runs_through_the_generator(audiocraft_checkpoint):
+    from synthaudio.generators import get_generator
+    from synthaudio.generators.base import GenerationRequest
+
+    generator = get_generator("audiogen", checkpoint="tiny-random", backend="audiocraft")
+    requests = [GenerationRequest("dog barking", 1, 0.5), GenerationRequest("rain", 2, 0.5)]
+    clips = generator.generate(requests)
+    # the tiny audiocraft model's debug codec runs at 25 Hz (640 samples a frame): 0.5 s rounds down to 12 frames
+    assert [clip.shape for clip in clips] == [(7680,), (7680,)] and generator.random_weights
+    assert all((a == b).all() for a, b in zip(clips, generator.generate(requests), strict=True))  # seeded per batch
+    assert generator.provenance()["seeding"].startswith("per batch")
