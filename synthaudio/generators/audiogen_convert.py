@@ -48,16 +48,31 @@ def default_cache_dir() -> Path:
     return (Path(configured).expanduser() if configured else Path.home() / ".cache" / "synthaudio") / "audiogen"
 
 
-def source_sha256(path: Path) -> str:
-    """sha256 of a file; free for a Hugging Face cache entry, whose symlink target is named by it."""
+def source_sha256(path: Path, memo_file: Path | None = None) -> str:
+    """sha256 of a file; free for a Hugging Face cache entry, whose symlink target is named by it. Other files (a
+    local copy of the checkpoint, gigabytes) are hashed once per (path, size, mtime), remembered in `memo_file`."""
     target = path.resolve()
     if path.is_symlink() and _SHA256.match(target.name):
         return target.name
+    stat = target.stat()
+    memo_key = f"{target}|{stat.st_size}|{stat.st_mtime_ns}"
+    try:
+        memo = json.loads(memo_file.read_text()) if memo_file is not None else {}
+    except (OSError, ValueError):  # missing or half-written: hash again
+        memo = {}
+    if memo_key in memo:
+        return memo[memo_key]
     hasher = hashlib.sha256()
     with open(target, "rb") as handle:
         for block in iter(lambda: handle.read(1 << 22), b""):
             hasher.update(block)
-    return hasher.hexdigest()
+    digest = hasher.hexdigest()
+    if memo_file is not None:
+        memo_file.parent.mkdir(parents=True, exist_ok=True)
+        staging = memo_file.with_name(f".{memo_file.name}.{os.getpid()}.tmp")
+        staging.write_text(json.dumps({**memo, memo_key: digest}, indent=0))
+        staging.replace(memo_file)
+    return digest
 
 
 def checkpoint_files(folder: Path) -> tuple[Path, Path]:
@@ -86,7 +101,43 @@ def read_package(path: Path) -> tuple[dict, dict]:
     if not isinstance(package, dict) or "xp.cfg" not in package or "best_state" not in package:
         raise CheckpointError(f"{path} is not an audiocraft checkpoint (no 'xp.cfg' and 'best_state'); pass the "
                               "folder of facebook/audiogen-medium or another audiocraft AudioGen export")
-    return dict(package["xp.cfg"]), package["best_state"]
+    return parse_xp_cfg(package["xp.cfg"], path), package["best_state"]
+
+
+_REFERENCE = re.compile(r"^\$\{([A-Za-z0-9_.]+)\}$")
+
+
+def parse_xp_cfg(cfg, source: Path) -> dict:
+    """The configuration as a plain dict: audiocraft's export stores it as OmegaConf YAML, whose plain `${a.b}`
+    references (e.g. `sample_rate: ${sample_rate}` in the codec section) are resolved here without OmegaConf."""
+    import yaml
+
+    if isinstance(cfg, str):
+        cfg = yaml.safe_load(cfg)
+    if not isinstance(cfg, dict):
+        raise CheckpointError(f"{source}: xp.cfg is a {type(cfg).__name__}, not a configuration; this is not an "
+                              "audiocraft export the port can read")
+
+    def lookup(dotted: str):
+        value = cfg
+        for part in dotted.split("."):
+            if not isinstance(value, dict) or part not in value:
+                return None
+            value = value[part]
+        return value
+
+    def resolve(value, depth: int = 0):
+        if isinstance(value, dict):
+            return {key: resolve(item, depth) for key, item in value.items()}
+        if isinstance(value, list):
+            return [resolve(item, depth) for item in value]
+        match = _REFERENCE.match(value) if isinstance(value, str) else None
+        if match and depth < 8:
+            target = lookup(match.group(1))
+            return value if target is None else resolve(target, depth + 1)
+        return value  # other interpolations (resolvers, environment) concern training, not the model
+
+    return resolve(cfg)
 
 
 def _field(cfg: dict, dotted: str, source: Path):
@@ -335,9 +386,11 @@ def convert(folder: Path, text_encoder: str | None = None):
     return model, processor, facts
 
 
-def cache_key(folder: Path, text_encoder: str | None) -> str:
+def cache_key(folder: Path, text_encoder: str | None, cache_dir: Path) -> str:
     lm_path, compression_path = checkpoint_files(folder)
-    parts = [str(CONVERSION_VERSION), source_sha256(lm_path), source_sha256(compression_path), text_encoder or ""]
+    memo = cache_dir / "source_hashes.json"
+    parts = [str(CONVERSION_VERSION), source_sha256(lm_path, memo), source_sha256(compression_path, memo),
+             text_encoder or ""]
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:24]
 
 
@@ -346,8 +399,8 @@ def load_converted(folder: Path | str, text_encoder: str | None = None, cache_di
     """(model, processor, facts) for an audiocraft AudioGen folder: from the cache, else converted and cached."""
     from transformers import AutoProcessor, MusicgenForConditionalGeneration
 
-    folder = Path(folder)
-    cached = (cache_dir or default_cache_dir()) / cache_key(folder, text_encoder)
+    folder, cache_dir = Path(folder), cache_dir or default_cache_dir()
+    cached = cache_dir / cache_key(folder, text_encoder, cache_dir)
     if not (cached / FACTS_FILE).is_file():
         model, processor, facts = convert(folder, text_encoder)
         staging = cached.with_name(f".{cached.name}.{os.getpid()}.tmp")

@@ -85,12 +85,25 @@ def build_audiocraft_models(text_encoder: Path, seed: int = 0):
     return lm, compression
 
 
+def exported_yaml(config: dict) -> str:
+    """The configuration as audiocraft's export writes it: OmegaConf YAML, the codec's rates and channels as
+    `${...}` references to the top-level keys (as in audiocraft's encodec/default.yaml)."""
+    from omegaconf import OmegaConf
+
+    config = {**config}
+    if "encodec" in config:
+        config["encodec"] = {**config["encodec"], "sample_rate": "${sample_rate}", "channels": "${channels}"}
+        config["seanet"] = {**config["seanet"], "channels": "${channels}", "causal": "${encodec.causal}"}
+    return OmegaConf.to_yaml(OmegaConf.create(config))
+
+
 def write_tiny_audiogen(folder: Path, seed: int = 0):
     """A checkpoint folder like facebook/audiogen-medium's, plus `text_encoder/`; returns (folder, lm, codec)."""
     folder.mkdir(parents=True, exist_ok=True)
     text_encoder = write_tiny_text_encoder(folder / "text_encoder")
     lm, compression = build_audiocraft_models(text_encoder, seed)
-    torch.save({"xp.cfg": lm_config(), "best_state": lm.state_dict()}, folder / "state_dict.bin")
-    torch.save({"xp.cfg": compression_config(), "best_state": compression.state_dict()},
-               folder / "compression_state_dict.bin")
+    torch.save({"xp.cfg": exported_yaml(lm_config()), "best_state": lm.state_dict(), "exported": True},
+               folder / "state_dict.bin")
+    torch.save({"xp.cfg": exported_yaml(compression_config()), "best_state": compression.state_dict(),
+                "exported": True}, folder / "compression_state_dict.bin")
     return folder, lm, compression

@@ -159,7 +159,7 @@ def test_conversion_is_cached_by_source_hashes(audiocraft_checkpoint, monkeypatc
     from synthaudio.generators import audiogen_convert
 
     folder, _, _, port, cache = audiocraft_checkpoint
-    entries = list(cache.iterdir())
+    entries = [path for path in cache.iterdir() if path.is_dir()]
     assert len(entries) == 1 and {"model.safetensors", "config.json", "audiogen_facts.json"} <= {
         path.name for path in entries[0].iterdir()}
 
@@ -173,6 +173,12 @@ def test_conversion_is_cached_by_source_hashes(audiocraft_checkpoint, monkeypatc
     assert model.config.audio_encoder.pad_mode == "constant"  # what the checkpoint's SEANet says
     for name, tensor in model.state_dict().items():
         assert torch.equal(tensor, port.model.state_dict()[name]), name
+    # a changed source file is a different checkpoint: converted again
+    torch.save(torch.load(folder / "state_dict.bin", weights_only=True), folder / "state_dict.bin")
+    with (folder / "state_dict.bin").open("ab") as handle:
+        handle.write(b"\0")
+    with pytest.raises(AssertionError, match="converted again"):
+        audiogen_convert.load_converted(folder, text_encoder=str(folder / "text_encoder"), cache_dir=cache)
 
 
 def test_the_audiocraft_backend_still_runs_through_the_generator(audiocraft_checkpoint):

@@ -1,5 +1,6 @@
 """`synthaudio generate --generator audiogen` on the transformers port, as a user runs it, with audiocraft blocked."""
 
+import pytest
 import torch
 
 from tests.fixtures.generation import label_prompts, make_prompt_file, manifest_rows, run_cli, wav_digests
@@ -23,6 +24,7 @@ def generate(tmp_path, prompts, out, *options):
                    env=without_audiocraft(tmp_path))
 
 
+@pytest.mark.slow
 def test_tiny_random_audiogen_runs_without_audiocraft_and_clips_follow_their_seeds(tmp_path):
     prompts = make_prompt_file(tmp_path, label_prompts(["dog", "siren"], 2))
     first = generate(tmp_path, prompts, "first", "--batch-size", "4")
@@ -41,6 +43,7 @@ def test_tiny_random_audiogen_runs_without_audiocraft_and_clips_follow_their_see
     assert row["sample_rate"] == 16000
 
 
+@pytest.mark.slow
 def test_bad_audiogen_input_is_one_line_naming_the_file_or_setting_and_the_fix(tmp_path):
     prompts = make_prompt_file(tmp_path, label_prompts(["dog"], 1))
     half = tmp_path / "half"
