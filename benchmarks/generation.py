@@ -7,8 +7,9 @@ once, then timed in interleaved rounds (best round counts: the machine is shared
 
 CPU (default): tiny random-weight models of the real architectures, one thread.
     python benchmarks/generation.py
-GPU: the FULL-SIZE published architectures (cvssp/audioldm2-large, facebook/musicgen-medium) with random weights,
-built from their config values in code (no download); reference in float32, ours in float16.
+GPU: the FULL-SIZE published architectures (cvssp/audioldm2-large, facebook/musicgen-medium, facebook/audiogen-medium)
+with random weights, built from their config values in code (no download); reference in float32, ours in float16.
+AudioGen's reference is audiocraft's way of calling it, one clip per generate() call, on the transformers port.
     python benchmarks/generation.py --device cuda --full-size
 
 Prints each generator's clips/s and ratio (ours over reference); the last line is `ratio: X.XX`, the smaller one.
@@ -29,8 +30,10 @@ import warnings
 from pathlib import Path
 
 LABELS = {"audioldm2": ["dog barking", "rain on a roof", "church bells", "chainsaw"],
-          "musicgen": ["jazz", "rock", "classical", "hip hop"]}
-TEMPLATE = {"audioldm2": "{} sound", "musicgen": "{} music"}  # the study's label-guided templates
+          "musicgen": ["jazz", "rock", "classical", "hip hop"],
+          "audiogen": ["dog barking", "rain on a roof", "church bells", "chainsaw"]}
+# the study's label-guided templates
+TEMPLATE = {"audioldm2": "{} sound", "musicgen": "{} music", "audiogen": "{} sound"}
 
 
 def log(message: str) -> None:
@@ -67,6 +70,9 @@ def build_reference(generator: str, full_size: bool, device: str):
                 component.eval()
         pipe.set_progress_bar_config(disable=True)
         return pipe
+    if generator == "audiogen":  # audiocraft's AudioGen.generate([prompt]) per clip, on the converted model
+        model, processor, _ = published.audiogen_medium(device) if full_size else tiny.tiny_audiogen_port()
+        return model.to(device).eval(), processor
     model, processor = published.musicgen_medium(device) if full_size else tiny.tiny_musicgen()
     return model.to(device).eval(), processor
 
@@ -100,7 +106,8 @@ def engine_run(generator: str, prompt_file: Path, args, out: Path, executor: str
     from synthaudio.generation import run_generation
 
     checkpoint = {"audioldm2": "random-weights:cvssp/audioldm2-large",
-                  "musicgen": "random-weights:facebook/musicgen-medium"}[generator] if args.full_size else "tiny-random"
+                  "musicgen": "random-weights:facebook/musicgen-medium",
+                  "audiogen": "random-weights:facebook/audiogen-medium"}[generator] if args.full_size else "tiny-random"
     settings = {"steps": args.steps} if generator == "audioldm2" else {}
     started = time.perf_counter()
     summary = run_generation(prompt_file, out, generator, checkpoint=checkpoint, duration=args.duration,
@@ -109,7 +116,7 @@ def engine_run(generator: str, prompt_file: Path, args, out: Path, executor: str
     return time.perf_counter() - started - summary.load_seconds, summary.written
 
 
-CPU_BATCH_SIZE = {"audioldm2": 16, "musicgen": 8}
+CPU_BATCH_SIZE = {"audioldm2": 16, "musicgen": 8, "audiogen": 8}
 
 
 def measure(generator: str, args, workspace: Path) -> dict:
@@ -150,7 +157,8 @@ def measure(generator: str, args, workspace: Path) -> dict:
     return result
 
 
-RAY_CLIPS = {"audioldm2": 64, "musicgen": 256}  # about 10 s of one process each: long next to a worker's start-up
+# about 10 s of one process each: long next to a worker's start-up
+RAY_CLIPS = {"audioldm2": 64, "musicgen": 256, "audiogen": 256}
 
 
 def measure_ray(generator: str, args, workspace: Path) -> dict:
@@ -183,7 +191,7 @@ def start_local_ray(args, workspace: Path) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--generators", default="audioldm2,musicgen")
+    parser.add_argument("--generators", default="audioldm2,musicgen,audiogen")
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--full-size", action="store_true", help="published architectures, random weights (GPU)")
     parser.add_argument("--clips", type=int, default=None, help="clips per generator (a multiple of 4)")

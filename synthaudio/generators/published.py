@@ -126,8 +126,30 @@ def musicgen_medium(device: str = "cpu"):
     return model, processor
 
 
+def audiogen_medium(device: str = "cpu"):
+    """(MusicgenForConditionalGeneration, MusicgenProcessor, AudioGenFacts) shaped like facebook/audiogen-medium:
+    t5-large (1024-d) projected to a 48-layer 1536-wide decoder with 24 heads over 4 codebooks of 2048, 16 kHz
+    EnCodec (SEANet [8, 5, 4, 2], 64 filters, 128-d latent). These sizes are the published xp.cfg values as we read
+    them; a real checkpoint is converted from its own xp.cfg, not from these."""
+    from transformers import T5Config
+
+    from synthaudio.generators.audiogen_port import build_from_xp_configs
+    from synthaudio.generators.tiny import tiny_audiogen_xp_configs
+
+    language_model, compression = tiny_audiogen_xp_configs("t5-large")
+    language_model["transformer_lm"].update(dim=1536, num_heads=24, num_layers=48, card=2048)
+    compression["seanet"].update(dimension=128, n_filters=64)
+    compression["rvq"].update(bins=2048)
+    text_config = T5Config(vocab_size=32128, d_model=1024, d_ff=4096, d_kv=64, num_heads=16, num_layers=24,
+                           feed_forward_proj="relu")
+    with built_on(device):
+        return build_from_xp_configs(language_model, compression, text_config,
+                                     character_t5_tokenizer(max_length=512), "random-weights:facebook/audiogen-medium")
+
+
 BUILDERS: dict[str, Callable] = {"cvssp/audioldm2-large": audioldm2_large_pipeline,
-                                 "facebook/musicgen-medium": musicgen_medium}
+                                 "facebook/musicgen-medium": musicgen_medium,
+                                 "facebook/audiogen-medium": audiogen_medium}
 
 
 def published_random_builder(checkpoint: str) -> Callable | None:

@@ -203,3 +203,64 @@ def tiny_audiogen():
     language_model = LMModel(DelayedPatternProvider(n_q=4), conditioner, fuser, n_q=4, card=400, dim=16, num_heads=4,
                              num_layers=2, cross_attention=True, causal=True).eval()
     return AudioGen(TINY_RANDOM, compression, language_model, max_duration=10.0)
+
+
+def tiny_audiogen_xp_configs(text_encoder_name: str = "t5-small") -> tuple[dict, dict]:
+    """audiocraft training configurations (`xp.cfg` of state_dict.bin and compression_state_dict.bin) with
+    facebook/audiogen-medium's structure at a few thousand parameters: delay pattern over 4 codebooks, pre-norm
+    without biases, sinusoidal positions, T5 cross-attention conditioning projected to the LM's width, 10-s
+    segments, guidance 3 and top-k 250; 16 kHz SEANet [8, 5, 4, 2] (50 Hz) with 2 LSTM layers and constant padding."""
+    codebook_size = 64
+    language_model = {
+        "solver": "audiogen", "sample_rate": 16000, "channels": 1, "device": "cpu", "dtype": "float32",
+        "dataset": {"segment_duration": 10},
+        "lm_model": "transformer_lm",
+        "codebooks_pattern": {"modeling": "delay", "delay": {"delays": [0, 1, 2, 3], "flatten_first": 0,
+                                                             "empty_initial": 0}},
+        "transformer_lm": {
+            "dim": 24, "num_heads": 2, "num_layers": 2, "hidden_scale": 4, "n_q": 4, "card": codebook_size,
+            "dropout": 0.0, "emb_lr": None, "activation": "gelu", "norm_first": True, "bias_ff": False,
+            "bias_attn": False, "bias_proj": False, "past_context": None, "causal": True, "custom": False,
+            "memory_efficient": True, "attention_as_float32": False, "layer_scale": None,
+            "positional_embedding": "sin", "xpos": False, "checkpointing": "none", "weight_init": "gaussian",
+            "depthwise_init": "current", "zero_bias_init": True, "norm": "layer_norm", "cross_attention": False,
+            "qk_layer_norm": False, "qk_layer_norm_cross": False, "attention_dropout": None, "kv_repeat": 1,
+            "two_step_cfg": False},
+        "classifier_free_guidance": {"training_dropout": 0.1, "inference_coef": 3.0},
+        "attribute_dropout": {},
+        "fuser": {"cross_attention_pos_emb": False, "cross_attention_pos_emb_scale": 1, "sum": [], "prepend": [],
+                  "cross": ["description"], "input_interpolate": []},
+        "conditioners": {"description": {"model": "t5", "t5": {"name": text_encoder_name, "finetune": False,
+                                                                "word_dropout": 0.0, "normalize_text": False}}},
+        "generate": {"lm": {"use_sampling": True, "top_k": 250, "top_p": 0.0}},
+    }
+    compression = {
+        "solver": "compression", "sample_rate": 16000, "channels": 1, "device": "cpu", "compression_model": "encodec",
+        "encodec": {"autoencoder": "seanet", "quantizer": "rvq", "sample_rate": 16000, "channels": 1,
+                    "causal": False, "renormalize": False},
+        "seanet": {"dimension": 16, "channels": 1, "causal": False, "n_filters": 4, "n_residual_layers": 1,
+                   "ratios": [8, 5, 4, 2], "activation": "ELU", "activation_params": {"alpha": 1.0},
+                   "norm": "weight_norm", "norm_params": {}, "kernel_size": 7, "residual_kernel_size": 3,
+                   "last_kernel_size": 7, "dilation_base": 2, "pad_mode": "constant", "true_skip": True,
+                   "compress": 2, "lstm": 2, "disable_norm_outer_blocks": 0,
+                   "decoder": {"trim_right_ratio": 1.0, "final_activation": None, "final_activation_params": None},
+                   "encoder": {}},
+        "rvq": {"n_q": 4, "q_dropout": False, "bins": codebook_size, "decay": 0.99, "kmeans_init": True,
+                "kmeans_iters": 50, "threshold_ema_dead_code": 2, "orthogonal_reg_weight": 0.0,
+                "orthogonal_reg_active_codes_only": False},
+    }
+    return language_model, compression
+
+
+@fixed_initialisation()
+def tiny_audiogen_port():
+    """(MusicgenForConditionalGeneration, MusicgenProcessor, AudioGenFacts): AudioGen on transformers' classes, shaped
+    by `tiny_audiogen_xp_configs` through the same code that reads a published checkpoint's configuration; the
+    32-d T5 is projected to the 24-d LM as t5-large is to audiogen-medium's 1536."""
+    from transformers import T5Config
+
+    from synthaudio.generators.audiogen_port import build_from_xp_configs
+
+    language_model, compression = tiny_audiogen_xp_configs()
+    text_config = T5Config(vocab_size=256, d_model=32, d_ff=37, d_kv=8, num_heads=2, num_layers=2)
+    return build_from_xp_configs(language_model, compression, text_config, character_t5_tokenizer(), TINY_RANDOM)

@@ -73,7 +73,7 @@ def test_random_weight_pipelines_are_driven(demo):
     used = {name for experiment in demo.experiments.values() if isinstance(experiment, ZeroShot)
             for name in experiment.generators}
     tiny = {demo.generators[name].generator for name in used if demo.generators[name].checkpoint == "tiny-random"}
-    assert tiny == {"audioldm2", "musicgen"}
+    assert tiny == {"audioldm2", "musicgen", "audiogen"}
 
 
 def test_the_commented_block_for_your_own_recordings_is_valid():
@@ -125,8 +125,8 @@ def test_reduced_demo_end_to_end(tmp_path):
     # the terminal summary never hides how small the real test set is
     assert "note: digits has only 10 real test clips (chance 0.100)" in printed
     assert printed.count("digits: accuracy on 10 real test clips (one clip = 0.100); chance 0.100") == 3
-    assert "WARNING: clips from RANDOM-WEIGHT generators (audioldm2 (tiny-random), musicgen (tiny-random)) are " \
-           "noise" in printed
+    assert ("WARNING: clips from RANDOM-WEIGHT generators (audiogen (tiny-random), audioldm2 (tiny-random), "
+            "musicgen (tiny-random)) are noise") in printed
     for generator, prompts in (("tts_phone", "llm"), ("tts", "label"), ("tts_piper_phone", "label"),
                                ("tts_mixed_phone", "llm")):
         # zero-shot: wide band and telephone band, espeak-ng, piper and both mixed, both strategies
@@ -134,7 +134,8 @@ def test_reduced_demo_end_to_end(tmp_path):
     for condition in ("0 dB", "5 dB", "10 dB", "20 dB", "clean"):
         assert re.search(rf"synthetic_babble\s+{condition}\s+\d", printed)
     report = (out / "report" / "report.md").read_text(encoding="utf-8")
-    assert "RANDOM-WEIGHT GENERATORS: audioldm2 (tiny-random), musicgen (tiny-random)" in report
+    assert ("RANDOM-WEIGHT GENERATORS: audiogen (tiny-random), audioldm2 (tiny-random), musicgen (tiny-random)"
+            in report)
     assert "Prepared as noise only, never tested on: babble" in report
     for name in ("zero_shot_accuracy.png", "quantity.png", "snr.png", "speech_augment.csv"):
         assert (out / "report" / name).is_file()
