@@ -15,6 +15,7 @@ demo: setup
 
 test: setup
 	./scripts/system_deps.sh $(TEST_DEBS)
+	$(BIN)/lint-imports
 	$(BIN)/python -m pytest -q
 
 lint: setup

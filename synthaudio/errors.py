@@ -5,6 +5,8 @@ or model and what to do. The CLI prints that line and exits with status 2; anyth
 traceback.
 """
 
+from dataclasses import dataclass
+
 
 class SynthaudioError(Exception):
     """Bad input or environment, with a one-line message that says what to do."""
@@ -69,3 +71,20 @@ def require(module: str, purpose: str, install: str):
         return importlib.import_module(module)
     except ImportError as error:
         raise MissingDependencyError(module, purpose, install) from error
+
+
+@dataclass(frozen=True)
+class FieldProblem:
+    """The first problem of a pydantic ValidationError, ready to be put into a one-line message."""
+
+    field: str  # dotted path of the field ("" for the whole value)
+    kind: str  # "unknown" (a key the model does not take), "missing" or "invalid"
+    message: str  # pydantic's explanation, without its "Value error, " prefix
+
+
+def field_problem(error) -> FieldProblem:
+    """The first error of a pydantic ValidationError as a FieldProblem (each caller words its own line)."""
+    first = error.errors()[0]
+    field = ".".join(str(part) for part in first["loc"])
+    kind = {"extra_forbidden": "unknown", "missing": "missing"}.get(first["type"], "invalid")
+    return FieldProblem(field, kind, first["msg"].removeprefix("Value error, "))

@@ -12,7 +12,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from synthaudio.errors import ManifestError
+from synthaudio.errors import ManifestError, field_problem
 from synthaudio.fsutil import atomic_write
 
 Split = Literal["train", "val", "test"]
@@ -56,14 +56,13 @@ class Clip(BaseModel):
 
 
 def _describe(error: ValidationError) -> str:
-    first = error.errors()[0]
-    field = ".".join(str(part) for part in first["loc"]) or "row"
-    kind = first["type"]
-    if kind == "missing":
+    problem = field_problem(error)
+    field = problem.field or "row"
+    if problem.kind == "missing":
         return f"missing field '{field}'"
-    if kind == "extra_forbidden":
+    if problem.kind == "unknown":
         return f"unknown field '{field}' (allowed: {', '.join(Clip.model_fields)})"
-    return f"field '{field}': {first['msg']}"
+    return f"field '{field}': {problem.message}"
 
 
 def read_manifest(path: Path | str, check_files: bool = True) -> list[Clip]:

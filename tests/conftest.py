@@ -36,3 +36,13 @@ def write_tone(tmp_path):
         return path
 
     return _write
+
+
+@pytest.fixture(scope="module")
+def ray_instance(tmp_path_factory):
+    """A local Ray for one test module (Ray allows one per process; each module shuts its own down)."""
+    from tests.fixtures.ray_workers import start_local_ray
+
+    ray = start_local_ray(tmp_path_factory.mktemp("ray"))
+    yield ray
+    ray.shutdown()

@@ -3,6 +3,7 @@ entry points, and the commands list and use them like built-in ones."""
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -22,10 +23,11 @@ REPOSITORY = Path(__file__).resolve().parents[1]
 def plugin_path(tmp_path_factory) -> Path:
     """The toy plugin installed (pip, entry points and all) into a folder of its own."""
     target = tmp_path_factory.mktemp("site")
-    build = tmp_path_factory.mktemp("build")
+    source = tmp_path_factory.mktemp("source") / "plugin"
+    shutil.copytree(PLUGIN, source)  # setuptools builds in the source folder: keep the repository clean
     subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-build-isolation",
-                    "--no-index", "--target", str(target), str(PLUGIN)], check=True, capture_output=True,
-                   cwd=build, env={**os.environ, "PIP_NO_CACHE_DIR": "1"})
+                    "--no-index", "--target", str(target), str(source)], check=True, capture_output=True,
+                   env={**os.environ, "PIP_NO_CACHE_DIR": "1"})
     assert list(target.glob("synthaudio_toy_plugin-*.dist-info/entry_points.txt"))
     return target
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import typer
 
 from synthaudio.cli.options import parse_key_values
-from synthaudio.errors import ConfigError
+from synthaudio.errors import ConfigError, field_problem
 
 
 def register(app: typer.Typer) -> None:
@@ -87,8 +87,8 @@ def train(
             features={"target_frames": target_frames, "normalisation": normalisation},
             train_split=train_split, val_split=val_split, feature_cache=not no_cache, device=device)
     except ValidationError as error:
-        first = error.errors()[0]
-        raise ConfigError(f"--{'-'.join(str(p) for p in first['loc']).replace('_', '-')}: {first['msg']}") from None
+        problem = field_problem(error)
+        raise ConfigError(f"--{problem.field.replace('.', '-').replace('_', '-')}: {problem.message}") from None
 
     def progress(row: dict) -> None:
         if row.get("stage") == "features":

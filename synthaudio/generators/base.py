@@ -15,7 +15,7 @@ from typing import Any, ClassVar
 import numpy as np
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from synthaudio.errors import ConfigError
+from synthaudio.errors import ConfigError, field_problem
 
 DTYPES = ("float32", "float16", "bfloat16")
 
@@ -150,13 +150,13 @@ class Generator(ABC):
         try:
             return cls.Settings(**given)
         except ValidationError as error:
-            first = error.errors()[0]
-            field = ".".join(str(part) for part in first["loc"]) or "settings"
-            if first["type"] == "extra_forbidden":
+            problem = field_problem(error)
+            field = problem.field or "settings"
+            if problem.kind == "unknown":
                 accepted = ", ".join(cls.Settings.model_fields) or "none"
                 raise ConfigError(f"generator '{cls.name}' has no setting '{field}' (its settings: {accepted})") \
                     from None
-            raise ConfigError(f"generator '{cls.name}': setting '{field}': {first['msg']}") from None
+            raise ConfigError(f"generator '{cls.name}': setting '{field}': {problem.message}") from None
 
     @abstractmethod
     def _load(self) -> None:

@@ -7,7 +7,7 @@ checkpoint (a run folder stores them; its weights come from model.safetensors).
 
 from pydantic import BaseModel, ValidationError
 
-from synthaudio.errors import ConfigError
+from synthaudio.errors import ConfigError, field_problem
 from synthaudio.features import FeatureSettings
 from synthaudio.registry import Registry
 
@@ -29,12 +29,12 @@ def parse_options(name: str, schema: type[BaseModel], options: dict) -> BaseMode
     try:
         return schema.model_validate(options)
     except ValidationError as error:
-        first = error.errors()[0]
-        field = ".".join(str(part) for part in first["loc"]) or "options"
-        allowed = ", ".join(schema.model_fields)
-        if first["type"] == "extra_forbidden":
-            raise ConfigError(f"model '{name}': unknown option '{field}' (allowed: {allowed})") from None
-        raise ConfigError(f"model '{name}': option '{field}': {first['msg']}") from None
+        problem = field_problem(error)
+        field = problem.field or "options"
+        if problem.kind == "unknown":
+            raise ConfigError(f"model '{name}': unknown option '{field}' (allowed: "
+                              f"{', '.join(schema.model_fields)})") from None
+        raise ConfigError(f"model '{name}': option '{field}': {problem.message}") from None
 
 
 def feature_settings_for(name: str, features: FeatureSettings, **options) -> FeatureSettings:

@@ -9,7 +9,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from synthaudio.errors import ConfigError
+from synthaudio.errors import ConfigError, field_problem
 from synthaudio.fsutil import write_text_atomic
 
 FORMAT = "synthaudio.prompts/1"
@@ -55,9 +55,8 @@ def read_prompts(path: Path | str) -> PromptSet:
     try:
         return PromptSet.model_validate(data)
     except ValidationError as error:
-        first = error.errors()[0]
-        field = ".".join(str(p) for p in first["loc"]) or "file"
-        raise ConfigError(f"{path}: field '{field}': {first['msg']}") from None
+        problem = field_problem(error)
+        raise ConfigError(f"{path}: field '{problem.field or 'file'}': {problem.message}") from None
 
 
 def write_prompts(path: Path | str, prompt_set: PromptSet) -> None:
