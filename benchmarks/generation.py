@@ -103,16 +103,17 @@ def reference_loop(generator: str, model, prompts: list[str], args, out: Path) -
 def engine_run(generator: str, prompt_file: Path, args, out: Path, executor: str = "local",
                executor_options: dict | None = None) -> tuple[float, int]:
     """(seconds without model construction, clips written) of one engine run."""
-    from synthaudio.generation import run_generation
+    from synthaudio.generation import RunSettings, run_generation
 
     checkpoint = {"audioldm2": "random-weights:cvssp/audioldm2-large",
                   "musicgen": "random-weights:facebook/musicgen-medium",
                   "audiogen": "random-weights:facebook/audiogen-medium"}[generator] if args.full_size else "tiny-random"
     settings = {"steps": args.steps} if generator == "audioldm2" else {}
     started = time.perf_counter()
-    summary = run_generation(prompt_file, out, generator, checkpoint=checkpoint, duration=args.duration,
-                             batch_size=args.batch_size, settings=settings, device=args.device, progress=False,
-                             executor=executor, executor_options=executor_options)
+    run = RunSettings(generator, checkpoint, args.duration, batch_size=args.batch_size, generator_settings=settings,
+                      device=args.device)
+    summary = run_generation(prompt_file, out, run, progress=False, executor=executor,
+                             executor_options=executor_options)
     return time.perf_counter() - started - summary.load_seconds, summary.written
 
 

@@ -44,16 +44,17 @@ def generate(
     progress: bool = typer.Option(True, "--progress/--no-progress", help="Show a progress bar."),
 ) -> None:
     """Generate synthetic clips for every prompt, resumably; the same command twice gives identical WAVs."""
-    from synthaudio.generation import run_generation
+    from synthaudio.generation import RunSettings, run_generation
 
     ray_options = {"address": address, "workers": workers, "gpus_per_worker": gpus_per_worker,
                    "cpus_per_worker": cpus_per_worker}
-    summary = run_generation(prompts, out, generator, checkpoint=checkpoint, duration=duration,
-                             sample_rate=sample_rate, batch_size=batch_size, seed=seed, shard=shard,
-                             settings=parse_settings(setting or [], steps=steps, guidance_scale=guidance_scale),
-                             negative_prompt=negative_prompt, device=device, dtype=dtype,
-                             band_limit_hz=band_limit_hz, threads=threads, executor=executor, progress=progress,
-                             executor_options={name: value for name, value in ray_options.items() if value is not None})
+    settings = RunSettings(generator=generator, checkpoint=checkpoint, duration=duration, sample_rate=sample_rate,
+                           batch_size=batch_size, seed=seed,
+                           generator_settings=parse_settings(setting or [], steps=steps, guidance_scale=guidance_scale),
+                           device=device, dtype=dtype, band_limit_hz=band_limit_hz, threads=threads)
+    summary = run_generation(prompts, out, settings, shard=shard, negative_prompt=negative_prompt, executor=executor,
+                             executor_options={name: value for name, value in ray_options.items() if value is not None},
+                             progress=progress)
     for note in summary.notes:
         typer.echo(f"note: {note}")
     typer.echo(f"{summary.written} clips written, {summary.skipped} already done, of {summary.planned} planned "

@@ -6,7 +6,7 @@ finished clips are held. A second run on the same folder is refused while the fi
 
 import sys
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -49,28 +49,27 @@ def _progress(total: int, description: str, enabled: bool):
                 mininterval=0.5 if interactive else 10.0, dynamic_ncols=interactive, smoothing=0.1)
 
 
-def run_generation(prompts: Path | str, out_dir: Path | str, generator: str, checkpoint: str | None = None,
-                   duration: float = 5.0, sample_rate: int = 16000, batch_size: int = 8, seed: int | None = None,
-                   shard: str | None = None, settings: dict[str, Any] | None = None,
-                   negative_prompt: str | None = None, device: str | None = None, dtype: str | None = None,
-                   band_limit_hz: int | None = None, threads: int | None = None, executor: str = "local",
-                   progress: bool = True,
-                   executor_options: dict[str, Any] | None = None) -> RunSummary:
+def run_generation(prompts: Path | str, out_dir: Path | str, settings: RunSettings, shard: str | None = None,
+                   negative_prompt: str | None = None, executor: str = "local",
+                   executor_options: dict[str, Any] | None = None, progress: bool = True) -> RunSummary:
     """Generate every clip of `prompts` (or of one shard) into `out_dir`, resuming where an earlier run stopped.
 
     Args:
-        seed: the study seed each clip's seed derives from, with its label and index; default: the prompt file's.
-        settings: backend settings such as steps and guidance_scale (None values mean the backend default).
+        settings: what makes the audio; its open fields (None) are filled in: the checkpoint with the backend's
+            default, the seed and strategy with the prompt file's. Backend settings that are None mean the default.
+        shard: "I/N": only shard I of N (whole batches).
         negative_prompt: overrides the prompt file's; refused for generators without negative prompts.
-        threads: torch's intra-op threads while generating (default: torch's choice locally, a Ray worker's CPUs).
         executor_options: the executor's own options, e.g. {"address": "auto", "workers": 8} for "ray".
     """
     prompt_set = read_prompts(prompts)
-    if duration <= 0 or sample_rate <= 0:
-        raise ConfigError(f"--duration {duration} and --sample-rate {sample_rate} must both be positive")
+    if settings.duration <= 0 or settings.sample_rate <= 0:
+        raise ConfigError(f"--duration {settings.duration} and --sample-rate {settings.sample_rate} must both be "
+                          f"positive")
+    generator = settings.generator
     backend = generator_class(generator)
-    generator_settings = backend.validate_settings(settings or {}).model_dump(mode="json")
-    checkpoint = checkpoint or backend.default_checkpoint
+    given = {key: value for key, value in settings.generator_settings.items() if value is not None}
+    generator_settings = backend.validate_settings(given).model_dump(mode="json")
+    checkpoint = settings.checkpoint or backend.default_checkpoint
     notes = []
     if negative_prompt is not None and not backend.supports_negative_prompt:
         raise ConfigError(f"generator '{generator}' takes no negative prompt; leave --negative-prompt out")
@@ -79,12 +78,11 @@ def run_generation(prompts: Path | str, out_dir: Path | str, generator: str, che
             negative_prompt = prompt_set.negative_prompt
         else:
             notes.append(f"the prompt file's negative prompt is not used: {generator} takes none")
-    run_settings = RunSettings(generator=generator, checkpoint=checkpoint, duration=float(duration),
-                               sample_rate=int(sample_rate), batch_size=int(batch_size),
-                               seed=prompt_set.seed if seed is None else int(seed), strategy=prompt_set.strategy,
-                               generator_settings={key: value for key, value in (settings or {}).items()
-                                                   if value is not None},
-                               device=device, dtype=dtype, band_limit_hz=band_limit_hz, threads=threads)
+    run_settings = replace(settings, checkpoint=checkpoint, duration=float(settings.duration),
+                           sample_rate=int(settings.sample_rate), batch_size=int(settings.batch_size),
+                           seed=prompt_set.seed if settings.seed is None else int(settings.seed),
+                           strategy=prompt_set.strategy, generator_settings=given)
+    batch_size = run_settings.batch_size
     shard_index, shard_count = parse_shard(shard)
     out_dir = Path(out_dir)
     with exclusive_run(out_dir, "synthaudio generate"):

@@ -18,16 +18,20 @@ from synthaudio.manifest import Clip
 
 @dataclass(frozen=True)
 class RunSettings:
-    """Everything that decides the audio of a run (picklable, so a remote worker can rebuild the generator)."""
+    """Everything that decides the audio of a run (picklable, so a remote worker can rebuild the generator).
+
+    What a caller gives `run_generation`; it fills in what is left open (None): the checkpoint (the backend's
+    default), the seed and the strategy (the prompt file's).
+    """
 
     generator: str
-    checkpoint: str | None
-    duration: float
-    sample_rate: int
-    batch_size: int
-    seed: int
-    strategy: str
-    generator_settings: dict[str, Any] = field(default_factory=dict)
+    checkpoint: str | None = None
+    duration: float = 5.0  # seconds per clip
+    sample_rate: int = 16000  # of the written WAVs
+    batch_size: int = 8  # prompts per model call
+    seed: int | None = None  # the study seed each clip's seed derives from, with its label and index
+    strategy: str | None = None
+    generator_settings: dict[str, Any] = field(default_factory=dict)  # backend settings (steps, guidance_scale...)
     device: str | None = None
     dtype: str | None = None
     band_limit_hz: int | None = None

@@ -15,7 +15,7 @@ from typing import Any
 from synthaudio.audio import band_limit, load_audio_native, write_wav
 from synthaudio.errors import ConfigError, SynthaudioError
 from synthaudio.fsutil import file_sha256
-from synthaudio.generation import run_generation
+from synthaudio.generation import RunSettings, run_generation
 from synthaudio.manifest import Clip, read_manifest, write_manifest
 from synthaudio.prompts.promptfile import write_prompts
 from synthaudio.seeding import derive_seed
@@ -86,11 +86,11 @@ class PoolStage(StageSpec):
         prompt_set = build_pool_prompts(self.labels, self.domain, self.prompts, self.seed,
                                         None if self.prompt_stage is None else self.prompt_stage.folder, size)
         write_prompts(folder / "prompts.json", prompt_set)
-        summary = run_generation(folder / "prompts.json", folder / POOL_FOLDER, generation.generator,
-                                 checkpoint=generation.checkpoint, duration=generation.duration,
-                                 sample_rate=generation.sample_rate, batch_size=generation.batch_size,
-                                 seed=self.seed, settings=generation.settings, device=generation.device,
-                                 dtype=generation.dtype, progress=sys.stderr.isatty())
+        settings = RunSettings(generation.generator, generation.checkpoint, generation.duration,
+                               generation.sample_rate, generation.batch_size, self.seed,
+                               generator_settings=generation.settings, device=generation.device,
+                               dtype=generation.dtype)
+        summary = run_generation(folder / "prompts.json", folder / POOL_FOLDER, settings, progress=sys.stderr.isatty())
         clips = _first_per_label(read_manifest(folder / POOL_MANIFEST), size, self.labels, folder / POOL_MANIFEST)
         return {"size": size, "manifest": POOL_MANIFEST, "clips": len(clips), "written_now": summary.written,
                 "generator": generation.generator, "checkpoint": clips[0].checkpoint,

@@ -14,7 +14,6 @@ from synthaudio.generation import (
     batches_of,
     parse_shard,
     plan_jobs,
-    run_generation,
     shard_batches,
 )
 from synthaudio.generation.jobs import ClipJob
@@ -22,7 +21,7 @@ from synthaudio.generation.work import postprocess, write_clip
 from synthaudio.manifest import read_manifest
 from synthaudio.prompts.promptfile import read_prompts
 from synthaudio.seeding import derive_seed
-from tests.fixtures.generation import label_prompts, make_prompt_file, manifest_rows, wav_digests
+from tests.fixtures.generation import generate_clips, label_prompts, make_prompt_file, manifest_rows, wav_digests
 
 TINY_AUDIOLDM2 = {"generator": "audioldm2", "checkpoint": "tiny-random", "duration": 0.5, "batch_size": 2,
                   "settings": {"steps": 2}, "progress": False}
@@ -33,7 +32,7 @@ def reference_run(tmp_path_factory):
     """An uninterrupted run of 2 labels x 3 clips that other tests compare against."""
     folder = tmp_path_factory.mktemp("reference")
     prompts = make_prompt_file(folder, label_prompts(["dog", "rain"], 3))
-    summary = run_generation(prompts, folder / "out", **TINY_AUDIOLDM2)
+    summary = generate_clips(prompts, folder / "out", **TINY_AUDIOLDM2)
     return prompts, folder / "out", summary
 
 
@@ -90,9 +89,9 @@ def test_rows_carry_full_provenance_and_wavs_are_mono_fixed_length_peaked(refere
 
 def test_the_same_command_twice_gives_byte_identical_wavs(reference_run, tmp_path):
     prompts, out, _ = reference_run
-    run_generation(prompts, tmp_path / "again", **TINY_AUDIOLDM2)
+    generate_clips(prompts, tmp_path / "again", **TINY_AUDIOLDM2)
     assert wav_digests(tmp_path / "again") == wav_digests(out)
-    changed = run_generation(prompts, tmp_path / "other-seed", seed=4, **TINY_AUDIOLDM2)
+    changed = generate_clips(prompts, tmp_path / "other-seed", seed=4, **TINY_AUDIOLDM2)
     assert changed.written == 6
     digests = wav_digests(tmp_path / "other-seed")
     assert all(digests[name] != digest for name, digest in wav_digests(out).items())
@@ -100,13 +99,13 @@ def test_the_same_command_twice_gives_byte_identical_wavs(reference_run, tmp_pat
 
 def test_shards_one_after_another_in_one_folder_equal_the_whole_run(reference_run, tmp_path):
     prompts, out, _ = reference_run
-    first = run_generation(prompts, tmp_path / "shared", shard="0/2", **TINY_AUDIOLDM2)
-    second = run_generation(prompts, tmp_path / "shared", shard="1/2", **TINY_AUDIOLDM2)
+    first = generate_clips(prompts, tmp_path / "shared", shard="0/2", **TINY_AUDIOLDM2)
+    second = generate_clips(prompts, tmp_path / "shared", shard="1/2", **TINY_AUDIOLDM2)
     assert (first.planned, second.planned) == (2, 4)  # 3 batches of 2 clips: shards take whole batches
     assert rows_by_id(tmp_path / "shared") == rows_by_id(out)
     assert wav_digests(tmp_path / "shared") == wav_digests(out)  # same batches, hence the same bytes
-    run_generation(prompts, tmp_path / "apart-0", shard="0/2", **TINY_AUDIOLDM2)
-    run_generation(prompts, tmp_path / "apart-1", shard="1/2", **TINY_AUDIOLDM2)
+    generate_clips(prompts, tmp_path / "apart-0", shard="0/2", **TINY_AUDIOLDM2)
+    generate_clips(prompts, tmp_path / "apart-1", shard="1/2", **TINY_AUDIOLDM2)
     apart = {**rows_by_id(tmp_path / "apart-0"), **rows_by_id(tmp_path / "apart-1")}
     assert len(apart) == 6 and {key: row["seed"] for key, row in apart.items()} == {
         key: row["seed"] for key, row in rows_by_id(out).items()}
@@ -116,7 +115,7 @@ def test_shards_one_after_another_in_one_folder_equal_the_whole_run(reference_ru
 def test_resume_cleans_up_and_redoes_exactly_the_unfinished_clips(reference_run, tmp_path):
     prompts, out, _ = reference_run
     folder = tmp_path / "resumed"
-    run_generation(prompts, folder, **TINY_AUDIOLDM2)
+    generate_clips(prompts, folder, **TINY_AUDIOLDM2)
     manifest = folder / "manifest.jsonl"
     lines = manifest.read_text().splitlines(keepends=True)
     # a WAV whose row was never appended, a row whose WAV was deleted, a torn last line, a stale temporary
@@ -124,24 +123,24 @@ def test_resume_cleans_up_and_redoes_exactly_the_unfinished_clips(reference_run,
     (folder / json.loads(lines[4])["path"]).unlink()
     manifest.write_text("".join(lines[:1] + lines[2:5]) + lines[5][: len(lines[5]) // 2])
     (folder / "rain" / ".rain-00002.wav.abc.tmp").write_bytes(b"half a wav")
-    summary = run_generation(prompts, folder, **TINY_AUDIOLDM2)
+    summary = generate_clips(prompts, folder, **TINY_AUDIOLDM2)
     assert summary.skipped == 3 and summary.written == 3  # row 1 (no row), row 4 (no file), row 5 (torn)
     assert dropped_row in rows_by_id(folder)
     assert rows_by_id(folder) == rows_by_id(out) and wav_digests(folder) == wav_digests(out)
     assert not list(folder.rglob("*.tmp"))
-    nothing = run_generation(prompts, folder, **TINY_AUDIOLDM2)
+    nothing = generate_clips(prompts, folder, **TINY_AUDIOLDM2)
     assert (nothing.written, nothing.skipped) == (0, 6)
 
 
 def test_a_folder_made_with_other_settings_is_not_mixed_into(reference_run, tmp_path):
     prompts, out, _ = reference_run
     folder = tmp_path / "mixed"
-    run_generation(prompts, folder, **TINY_AUDIOLDM2)
+    generate_clips(prompts, folder, **TINY_AUDIOLDM2)
     with pytest.raises(ConfigError, match="clip 'dog-00000' was made with settings=.*'steps': 2.*this run asks "
                                           "settings=.*'steps': 3"):
-        run_generation(prompts, folder, **{**TINY_AUDIOLDM2, "settings": {"steps": 3}})
+        generate_clips(prompts, folder, **{**TINY_AUDIOLDM2, "settings": {"steps": 3}})
     with pytest.raises(ConfigError, match="was made with seed="):
-        run_generation(prompts, folder, **{**TINY_AUDIOLDM2, "seed": 99})
+        generate_clips(prompts, folder, **{**TINY_AUDIOLDM2, "seed": 99})
 
 
 def test_metadata_csv_reads_back_with_the_datasets_csv_loader(reference_run):
@@ -165,7 +164,7 @@ def test_any_label_becomes_files_inside_the_output_folder(tmp_path):
     labels = ["../x", "a/b", "..", ".", " ", "x" * 300, "日本語", "Café", "a\\b", "/etc/passwd"]
     prompts = make_prompt_file(tmp_path, {label: ["tone"] for label in labels})
     out = tmp_path / "out"
-    summary = run_generation(prompts, out, generator="tts", duration=0.5, progress=False)
+    summary = generate_clips(prompts, out, generator="tts", duration=0.5, progress=False)
     assert summary.written == len(labels)
     wavs = list(tmp_path.rglob("*.wav"))
     assert len(wavs) == len(labels)
@@ -174,14 +173,14 @@ def test_any_label_becomes_files_inside_the_output_folder(tmp_path):
     assert sorted(clip.label for clip in read_manifest(out / "manifest.jsonl")) == sorted(labels)
     empty = make_prompt_file(tmp_path, {"": ["tone"]}, name="empty.json")
     with pytest.raises(ConfigError, match="a label is empty"):
-        run_generation(empty, tmp_path / "empty", generator="tts", progress=False)
+        generate_clips(empty, tmp_path / "empty", generator="tts", progress=False)
 
 
 def test_tts_rows_record_the_voice_controls_and_are_resampled(tmp_path):
     prompts = make_prompt_file(tmp_path, {"seven": ["seven", "seven, fast, deep, whispered"]}, strategy="llm",
                                domain="speech")
     out = tmp_path / "out"
-    run_generation(prompts, out, generator="tts", duration=1.0, sample_rate=16000, progress=False)
+    generate_clips(prompts, out, generator="tts", duration=1.0, sample_rate=16000, progress=False)
     plain, styled = sorted(read_manifest(out / "manifest.jsonl"), key=lambda clip: clip.id)
     assert (plain.checkpoint, plain.strategy, plain.random_weights) == ("espeak-ng", "llm", False)
     assert plain.meta["native_sample_rate"] == 22050 and soundfile.info(plain.path).samplerate == 16000
@@ -195,13 +194,13 @@ def test_tts_rows_record_the_voice_controls_and_are_resampled(tmp_path):
 def test_negative_prompts_go_only_to_generators_that_take_them(tmp_path):
     prompts = make_prompt_file(tmp_path, label_prompts(["dog"], 1), negative_prompt="low quality")
     with pytest.raises(ConfigError, match="generator 'musicgen' takes no negative prompt"):
-        run_generation(prompts, tmp_path / "a", generator="musicgen", checkpoint="tiny-random",
+        generate_clips(prompts, tmp_path / "a", generator="musicgen", checkpoint="tiny-random",
                        negative_prompt="noise", progress=False)
-    summary = run_generation(prompts, tmp_path / "b", generator="musicgen", checkpoint="tiny-random", duration=0.5,
+    summary = generate_clips(prompts, tmp_path / "b", generator="musicgen", checkpoint="tiny-random", duration=0.5,
                              progress=False)
     assert summary.notes == ["the prompt file's negative prompt is not used: musicgen takes none"]
     assert read_manifest(tmp_path / "b" / "manifest.jsonl")[0].meta["negative_prompt"] is None
-    run_generation(prompts, tmp_path / "c", **TINY_AUDIOLDM2)
+    generate_clips(prompts, tmp_path / "c", **TINY_AUDIOLDM2)
     assert read_manifest(tmp_path / "c" / "manifest.jsonl")[0].meta["negative_prompt"] == "low quality"
 
 
@@ -211,7 +210,7 @@ def test_the_per_batch_functions_work_alone_as_a_remote_worker_would_call_them(t
 
     prompts = make_prompt_file(tmp_path, {"seven": ["seven", "seven, slow"]}, domain="speech")
     engine_out = tmp_path / "engine"
-    run_generation(prompts, engine_out, generator="tts", duration=1.0, batch_size=2, progress=False)
+    generate_clips(prompts, engine_out, generator="tts", duration=1.0, batch_size=2, progress=False)
     settings = RunSettings(generator="tts", checkpoint="espeak-ng", duration=1.0, sample_rate=16000, batch_size=2,
                            seed=3, strategy="label")
     settings = pickle.loads(pickle.dumps(settings))

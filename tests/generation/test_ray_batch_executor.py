@@ -5,8 +5,14 @@ import json
 import pytest
 
 from synthaudio.errors import ConfigError, MissingDependencyError, SynthaudioError
-from synthaudio.generation import run_generation
-from tests.fixtures.generation import label_prompts, make_prompt_file, manifest_rows, run_cli, wav_digests
+from tests.fixtures.generation import (
+    generate_clips,
+    label_prompts,
+    make_prompt_file,
+    manifest_rows,
+    run_cli,
+    wav_digests,
+)
 from tests.fixtures.ray_workers import WorkerKiller
 
 pytest.importorskip("ray")
@@ -23,7 +29,7 @@ def local_run(tmp_path_factory):
     """The reference: the same clips made in this process by the local executor."""
     folder = tmp_path_factory.mktemp("local")
     prompts = make_prompt_file(folder, label_prompts(["dog", "rain"], CLIPS // 2))
-    run_generation(prompts, folder / "out", **TINY_MUSICGEN)
+    generate_clips(prompts, folder / "out", **TINY_MUSICGEN)
     return prompts, folder / "out"
 
 
@@ -42,7 +48,7 @@ def assert_same_clips(folder, reference):
 
 
 def run_on_ray(prompts, out, **options):
-    return run_generation(prompts, out, executor="ray", executor_options={"workers": 2, **options}, **TINY_MUSICGEN)
+    return generate_clips(prompts, out, executor="ray", executor_options={"workers": 2, **options}, **TINY_MUSICGEN)
 
 
 @pytest.mark.slow
@@ -107,9 +113,9 @@ def test_a_bad_input_on_a_worker_is_the_same_error_as_in_a_local_run(ray_instanc
     prompts, _ = local_run
     missing = tmp_path / "no-such-model"
     with pytest.raises(SynthaudioError) as local_error:
-        run_generation(prompts, tmp_path / "local", **{**TINY_MUSICGEN, "checkpoint": str(missing)})
+        generate_clips(prompts, tmp_path / "local", **{**TINY_MUSICGEN, "checkpoint": str(missing)})
     with pytest.raises(SynthaudioError) as ray_error:
-        run_generation(prompts, tmp_path / "ray", executor="ray", executor_options={"workers": 1},
+        generate_clips(prompts, tmp_path / "ray", executor="ray", executor_options={"workers": 1},
                        **{**TINY_MUSICGEN, "checkpoint": str(missing)})
     assert type(ray_error.value) is type(local_error.value)
     assert str(ray_error.value) == str(local_error.value)
@@ -131,7 +137,7 @@ def test_workers_the_cluster_cannot_place_fail_after_the_start_timeout(ray_insta
 def test_bad_ray_options_are_clear_errors_before_ray_starts(local_run, tmp_path, options, device, message):
     prompts, _ = local_run
     with pytest.raises(ConfigError, match=message.replace("(", r"\(").replace(")", r"\)")):
-        run_generation(prompts, tmp_path / "out", executor="ray", executor_options=options,
+        generate_clips(prompts, tmp_path / "out", executor="ray", executor_options=options,
                        **{**TINY_MUSICGEN, "device": device})
 
 
@@ -139,7 +145,7 @@ def test_ray_options_without_the_ray_executor_are_refused(local_run, tmp_path):
     prompts, _ = local_run
     with pytest.raises(ConfigError, match="--gpus-per-worker, --workers: options of a distributed executor; add "
                                           "--executor ray"):
-        run_generation(prompts, tmp_path / "out", executor_options={"workers": 2, "gpus_per_worker": 1},
+        generate_clips(prompts, tmp_path / "out", executor_options={"workers": 2, "gpus_per_worker": 1},
                        **TINY_MUSICGEN)
 
 
@@ -150,7 +156,7 @@ def test_missing_ray_names_the_install_command(monkeypatch, local_run, tmp_path)
     monkeypatch.setitem(sys.modules, "ray", None)  # as if the extra were not installed
     with pytest.raises(MissingDependencyError, match=r'--executor ray needs ray, which is not installed: pip install '
                                                      r'"synthaudio\[ray\]"'):
-        run_generation(prompts, tmp_path / "out", executor="ray", **TINY_MUSICGEN)
+        generate_clips(prompts, tmp_path / "out", executor="ray", **TINY_MUSICGEN)
 
 
 @pytest.mark.slow

