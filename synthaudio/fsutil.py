@@ -10,6 +10,23 @@ from typing import IO
 
 from synthaudio.errors import SynthaudioError
 
+# Every temporary file synthaudio writes starts with this, so a clean-up after a crash removes only its own
+# files, never a user's `.draft.tmp` in a folder passed as --out.
+TEMP_PREFIX = ".synthaudio-"
+TEMP_SUFFIX = ".tmp"
+
+
+def current_umask() -> int:
+    """The process umask (read by setting it and restoring it at once: there is no read-only call)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def temporary_name(path: Path) -> Path:
+    """A fixed temporary name beside `path` that the crash clean-up recognises as synthaudio's."""
+    return path.with_name(f"{TEMP_PREFIX}{path.name}{TEMP_SUFFIX}")
+
 
 @contextlib.contextmanager
 def atomic_write(path: Path | str, mode: str = "w", encoding: str | None = "utf-8", fsync: bool = True) -> Iterator[IO]:
@@ -20,9 +37,11 @@ def atomic_write(path: Path | str, mode: str = "w", encoding: str | None = "utf-
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f"{TEMP_PREFIX}{path.name}.", suffix=TEMP_SUFFIX)
     binary = "b" in mode
     try:
+        # mkstemp creates 0600; outputs are shared data, so give them the mode open() would (0666 less the umask)
+        os.fchmod(fd, 0o666 & ~current_umask())
         with os.fdopen(fd, mode, encoding=None if binary else encoding) as handle:
             yield handle
             handle.flush()
@@ -40,12 +59,29 @@ def write_text_atomic(path: Path | str, text: str) -> None:
         handle.write(text)
 
 
-def remove_stale_temporaries(folder: Path | str) -> int:
-    """Delete temporary files left by atomic_write in a process that was killed; returns how many."""
+def remove_stale_temporaries(folder: Path | str, depth: int = 1) -> int:
+    """Delete temporary files that synthaudio's atomic writes left in `folder` and its sub-folders down to `depth`
+    levels (where synthaudio writes) when a process was killed; returns how many.
+
+    Only names with synthaudio's own prefix are touched: anything else in the folder belongs to the user.
+    """
     removed = 0
-    for tmp in Path(folder).rglob(".*.tmp"):
-        tmp.unlink(missing_ok=True)
-        removed += 1
+    folder = Path(folder)
+    levels = [folder]
+    for _ in range(depth + 1):
+        below = []
+        for directory in levels:
+            try:
+                entries = list(os.scandir(directory))
+            except (FileNotFoundError, NotADirectoryError, PermissionError):
+                continue
+            for entry in entries:
+                if entry.is_dir(follow_symlinks=False):
+                    below.append(Path(entry.path))
+                elif entry.name.startswith(TEMP_PREFIX) and entry.name.endswith(TEMP_SUFFIX):
+                    Path(entry.path).unlink(missing_ok=True)
+                    removed += 1
+        levels = below
     return removed
 
 

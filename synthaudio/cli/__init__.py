@@ -11,6 +11,7 @@ import typer
 
 from synthaudio import __version__
 from synthaudio.errors import SynthaudioError
+from synthaudio.secrets import redact_text
 
 app = typer.Typer(
     name="synthaudio",
@@ -44,5 +45,5 @@ def main() -> None:
     try:
         app()
     except SynthaudioError as error:
-        typer.secho(f"error: {error}", fg=typer.colors.RED, err=True)
+        typer.secho(f"error: {redact_text(str(error))}", fg=typer.colors.RED, err=True)
         sys.exit(2)

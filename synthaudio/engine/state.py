@@ -82,7 +82,7 @@ class ManifestAppender:
 
     def __init__(self, out_dir: Path):
         self.base = out_dir.resolve()
-        self.fd = os.open(out_dir / MANIFEST, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        self.fd = os.open(out_dir / MANIFEST, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o666)  # less the umask
 
     def append(self, clip: Clip) -> None:
         data = (clip_to_json(clip, self.base) + "\n").encode("utf-8")

@@ -8,12 +8,17 @@ from typing import Any, Protocol, TypedDict
 from urllib.parse import urlsplit, urlunsplit
 
 from synthaudio.errors import ConfigError, SynthaudioError
+from synthaudio.secrets import redact_text
 
 log = logging.getLogger("synthaudio.llm")
 
 
 class LLMError(SynthaudioError):
     """An LLM backend that could not answer, or whose answers could not be used: names the backend and the fix."""
+
+    def __init__(self, message: str, *args):
+        # servers may echo the request (its Authorization header, a key in the URL) in their error text
+        super().__init__(redact_text(str(message)), *args)
 
 
 class Answer(str):

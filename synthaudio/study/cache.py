@@ -18,6 +18,7 @@ from typing import Any
 
 from synthaudio.errors import SynthaudioError
 from synthaudio.fsutil import write_text_atomic
+from synthaudio.secrets import redact_config
 
 STAGE_FORMAT = 1  # bump when the layout of stage folders changes: every key changes with it
 DONE = "done.json"
@@ -85,14 +86,15 @@ def begin_stage(folder: Path | str, kind: str, key: str, inputs: dict[str, Any])
             existing = None
         if existing not in (None, key):
             raise SynthaudioError(f"{folder}: holds stage {existing}, not {key}; remove the folder")
-    write_text_atomic(record, json.dumps({"kind": kind, "key": key, "inputs": _plain(inputs)}, indent=2,
+    write_text_atomic(record, json.dumps({"kind": kind, "key": key, "inputs": redact_config(_plain(inputs))}, indent=2,
                                          ensure_ascii=False) + "\n")
     return folder
 
 
 def mark_done(folder: Path | str, record: dict[str, Any]) -> None:
     """Write done.json atomically: from now on the stage counts as finished."""
-    write_text_atomic(Path(folder) / DONE, json.dumps(_plain(record), indent=2, ensure_ascii=False) + "\n")
+    text = json.dumps(redact_config(_plain(record)), indent=2, ensure_ascii=False)
+    write_text_atomic(Path(folder) / DONE, text + "\n")
 
 
 def clear_done(folder: Path | str) -> None:

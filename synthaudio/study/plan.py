@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from synthaudio.secrets import redact_config
 from synthaudio.study.cache import is_done, stage_folder, stage_key
 
 # Order in which stage kinds are shown (and, within one dependency level, run).
@@ -112,6 +113,7 @@ class Planner:
 
     def add(self, kind: str, inputs: dict[str, Any], params: dict[str, Any], deps: tuple[str, ...] | list[str],
             title: str, size: int | None = None, distributable: bool = False) -> Stage:
+        inputs = redact_config(inputs)  # credentials in an endpoint URL neither enter the key nor inputs.json
         key = stage_key(kind, inputs)
         stage = self.plan.stages.get(key)
         if stage is None:

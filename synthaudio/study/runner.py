@@ -11,7 +11,6 @@ OUT/
 
 import importlib
 import json
-import shutil
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,6 +18,7 @@ from pathlib import Path
 from synthaudio.config import StudyConfig
 from synthaudio.fsutil import exclusive_run, write_text_atomic
 from synthaudio.naming import safe_name
+from synthaudio.secrets import redact_study_text
 from synthaudio.study.context import StudyContext
 from synthaudio.study.executor import make_executor
 from synthaudio.study.plan import Plan, Planner, Stage
@@ -139,8 +139,9 @@ def _keep_study_file(config: StudyConfig, out: Path) -> None:
     out.mkdir(parents=True, exist_ok=True)
     source = config._source
     if source is not None and Path(source).is_file() and Path(source).resolve() != (out / "study.yaml").resolve():
-        shutil.copyfile(source, out / ".study.yaml.tmp")
-        (out / ".study.yaml.tmp").replace(out / "study.yaml")
+        # the copy is for reading what ran; an endpoint's credentials stay in the user's own file
+        text = Path(source).read_text(encoding="utf-8")
+        write_text_atomic(out / "study.yaml", redact_study_text(text))
 
 
 def _write_plan(out: Path, plan: Plan, status: dict[str, str]) -> None:
