@@ -13,13 +13,15 @@ from pathlib import Path
 
 import numpy as np
 
-from synthaudio.errors import AudioError, NoAudioTrackError
+from synthaudio.errors import AudioError, NoAudioTrackError, is_utf8_path
 from synthaudio.fsutil import atomic_write
 
 WAV_SUBTYPES = {"pcm16": "PCM_16", "float": "FLOAT"}
 
 
 def _check_file(path: Path) -> None:
+    if not is_utf8_path(path):  # a manifest (UTF-8 JSON) could not name it, nor libsndfile open it
+        raise AudioError(path, "file name is not valid UTF-8; rename it (e.g. with convmv) to use it")
     if not path.exists():
         raise AudioError(path, "file not found")
     if path.is_dir():

@@ -94,18 +94,31 @@ def exclusive_run(folder: Path | str, what: str = "run") -> Iterator[None]:
     """
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    handle = open(folder / ".lock", "w")
-    try:
-        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
+    lock = folder / ".lock"
+    while True:
+        handle = open(lock, "a")
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.close()
+            raise SynthaudioError(
+                f"{folder}: another {what} is writing to this folder; wait for it to finish or choose another --out"
+            ) from None
+        # the holder before us removes the file as it finishes: a lock on that unlinked file guards nothing
+        try:
+            if os.stat(lock).st_ino == os.fstat(handle.fileno()).st_ino:
+                break
+        except FileNotFoundError:
+            pass
         handle.close()
-        raise SynthaudioError(
-            f"{folder}: another {what} is writing to this folder; wait for it to finish or choose another --out"
-        ) from None
     try:
+        handle.truncate(0)
         handle.write(f"{os.getpid()}\n")
         handle.flush()
         yield
     finally:
+        # no lock file is left behind (a folder that looks in use, or a user's dataset folder with a stray file)
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(lock)
         fcntl.flock(handle, fcntl.LOCK_UN)
         handle.close()

@@ -13,7 +13,7 @@ from typing import Any
 from synthaudio.audiofolder import write_metadata_csv
 from synthaudio.engine.executors import Batch, make_executor
 from synthaudio.engine.plan import batches_of, parse_shard, plan_jobs, shard_batches
-from synthaudio.engine.state import MANIFEST, ManifestAppender, check_same_run, recover_finished
+from synthaudio.engine.state import MANIFEST, ManifestAppender, check_own_manifest, check_same_run, recover_finished
 from synthaudio.engine.work import RunSettings
 from synthaudio.errors import ConfigError
 from synthaudio.fsutil import exclusive_run
@@ -85,8 +85,10 @@ def run_generation(prompts: Path | str, out_dir: Path | str, generator: str, che
                                device=device, dtype=dtype, band_limit_hz=band_limit_hz)
     shard_index, shard_count = parse_shard(shard)
     out_dir = Path(out_dir)
+    jobs = plan_jobs(prompt_set, out_dir, run_settings.seed, negative_prompt, source=str(prompts))
+    # checked before the lock file, the clean-up or any row is touched: a folder that is not ours stays as it was
+    check_same_run(out_dir, check_own_manifest(out_dir, jobs), jobs, run_settings, checkpoint, generator_settings)
     with exclusive_run(out_dir, "synthaudio generate"):
-        jobs = plan_jobs(prompt_set, out_dir, run_settings.seed, negative_prompt, source=str(prompts))
         batches = shard_batches(batches_of(jobs, batch_size), shard_index, shard_count)
         finished = recover_finished(out_dir)
         planned = [job for batch in batches for job in batch]
