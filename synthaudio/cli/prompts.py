@@ -5,6 +5,8 @@ from pathlib import Path
 
 import typer
 
+from synthaudio.cli.interrupt import explained_interrupt
+
 
 def register(app: typer.Typer) -> None:
     app.command("prompts")(prompts)
@@ -74,7 +76,10 @@ def prompts(
     def report(label: str, status: str) -> None:
         typer.echo(f"{label}: {status}", err=True)
 
-    prompt_set = make_prompt_set(request, on_label=report)
+    kept = f"the descriptors of finished labels are kept in {descriptors_out} and reused" if descriptors_out \
+        else "nothing was written (pass --descriptors-out FILE to keep each label's descriptors as they arrive)"
+    with explained_interrupt(f"{out} was not written; {kept}; run the same command again"):
+        prompt_set = make_prompt_set(request, on_label=report)
     write_prompts(out, prompt_set)
     source = f", {prompt_set.provenance['llm']['backend']}" if "llm" in prompt_set.provenance else ""
     typer.echo(f"wrote {out}: {len(prompt_set.prompts)} labels x {clips_per_class} prompts "
