@@ -6,6 +6,7 @@ from pathlib import Path
 import typer
 
 from synthaudio.cli.interrupt import explained_interrupt
+from synthaudio.secrets import remember_secret
 
 
 def register(app: typer.Typer) -> None:
@@ -64,6 +65,7 @@ def prompts(
 
     if (labels is None) == (labels_from is None):
         raise ConfigError("pass exactly one of --labels \"a,b,c\" and --labels-from MANIFEST")
+    remember_secret(llm_api_key)  # an endpoint that echoes the key in its error text must not show it
     label_list = labels_in_manifest(labels_from) if labels_from else [part.strip() for part in labels.split(",")]
     request = PromptRequest(
         labels=label_list, domain=domain, strategy=strategy, clips_per_class=clips_per_class, seed=seed,

@@ -8,7 +8,7 @@ import importlib
 import time
 from collections.abc import Callable
 
-from synthaudio.study.cache import begin_stage, mark_done
+from synthaudio.study.cache import begin_stage, discard_damaged, mark_done
 from synthaudio.study.plan import Job
 
 RUNNERS: dict[str, str] = {
@@ -34,6 +34,7 @@ def run_job(job: Job) -> dict:
     """Run one stage and mark it done; returns its done record. A failure leaves no done marker, so a rerun
     redoes (or, for generation, resumes) the stage."""
     started = time.monotonic()
+    discard_damaged(job.folder)
     begin_stage(job.folder, job.kind, job.key, job.inputs)
     record = runner_of(job.kind)(job)
     record = {"kind": job.kind, "key": job.key, "title": job.title, "size": job.size,
