@@ -7,6 +7,7 @@ naming the file and the problem.
 """
 
 import contextlib
+import io
 import math
 import os
 from pathlib import Path
@@ -244,8 +245,11 @@ def write_wav(path: Path | str, samples: np.ndarray, sample_rate: int, subtype: 
         raise AudioError(path, "refusing to write NaN or Inf samples")
     if subtype == "pcm16":
         samples = np.clip(samples, -1.0, 1.0)
+    # encoded in memory first: libsndfile swallows a failing write of a Python file (disk full) in its callback
+    encoded = io.BytesIO()
+    soundfile.write(encoded, samples, sample_rate, format="WAV", subtype=WAV_SUBTYPES[subtype])
     with atomic_write(path, "wb") as handle:
-        soundfile.write(handle, samples, sample_rate, format="WAV", subtype=WAV_SUBTYPES[subtype])
+        handle.write(encoded.getbuffer())
 
 
 def power(samples: np.ndarray) -> float:

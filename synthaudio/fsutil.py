@@ -1,6 +1,7 @@
 """Atomic file output and run locks: a crash never leaves a half-written file behind."""
 
 import contextlib
+import errno
 import fcntl
 import os
 import tempfile
@@ -8,12 +9,29 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO
 
-from synthaudio.errors import SynthaudioError
+from synthaudio.errors import SynthaudioError, shown_path
 
 # Every temporary file synthaudio writes starts with this, so a clean-up after a crash removes only its own
 # files, never a user's `.draft.tmp` in a folder passed as --out.
 TEMP_PREFIX = ".synthaudio-"
 TEMP_SUFFIX = ".tmp"
+
+
+# failures of the storage, not of synthaudio: disk full, a file size limit (ulimit -f), a quota, a read-only place
+STORAGE_ERRNOS = {errno.ENOSPC, errno.EFBIG, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM}
+
+
+class StorageError(SynthaudioError):
+    """An output that could not be written because of where it goes: names the file and what to do."""
+
+
+def storage_error(path: Path | str, error: OSError) -> StorageError:
+    why = error.strerror or str(error)
+    if error.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        fix = "choose a writable --out (or fix the folder's permissions)"
+    else:
+        fix = "free some space (or raise the limit) and run the same command again: finished work is kept"
+    return StorageError(f"{shown_path(path)}: cannot write ({why}); {fix}")
 
 
 def current_umask() -> int:
@@ -36,8 +54,13 @@ def atomic_write(path: Path | str, mode: str = "w", encoding: str | None = "utf-
     disk before the rename (a few ms per file): for caches whose readers treat an unreadable entry as a miss.
     """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f"{TEMP_PREFIX}{path.name}.", suffix=TEMP_SUFFIX)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f"{TEMP_PREFIX}{path.name}.", suffix=TEMP_SUFFIX)
+    except OSError as error:
+        if error.errno in STORAGE_ERRNOS:
+            raise storage_error(path, error) from None
+        raise
     binary = "b" in mode
     try:
         # mkstemp creates 0600; outputs are shared data, so give them the mode open() would (0666 less the umask)
@@ -48,9 +71,11 @@ def atomic_write(path: Path | str, mode: str = "w", encoding: str | None = "utf-
             if fsync:
                 os.fsync(handle.fileno())
         os.replace(tmp_name, path)
-    except BaseException:
+    except BaseException as error:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp_name)
+        if isinstance(error, OSError) and error.errno in STORAGE_ERRNOS:
+            raise storage_error(path, error) from None
         raise
 
 
@@ -93,10 +118,20 @@ def exclusive_run(folder: Path | str, what: str = "run") -> Iterator[None]:
     and a later run can resume.
     """
     folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        if error.errno in STORAGE_ERRNOS:
+            raise storage_error(folder, error) from None
+        raise
     lock = folder / ".lock"
     while True:
-        handle = open(lock, "a")
+        try:
+            handle = open(lock, "a")
+        except OSError as error:
+            if error.errno in STORAGE_ERRNOS:
+                raise storage_error(lock, error) from None
+            raise
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:

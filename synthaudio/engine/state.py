@@ -12,7 +12,7 @@ from pathlib import Path
 from synthaudio.engine.plan import Job
 from synthaudio.engine.work import RunSettings
 from synthaudio.errors import ConfigError
-from synthaudio.fsutil import remove_stale_temporaries
+from synthaudio.fsutil import STORAGE_ERRNOS, remove_stale_temporaries, storage_error
 from synthaudio.manifest import Clip, clip_to_json, read_manifest, write_manifest
 
 MANIFEST = "manifest.jsonl"
@@ -117,10 +117,15 @@ class ManifestAppender:
 
     def append(self, clip: Clip) -> None:
         data = (clip_to_json(clip, self.base) + "\n").encode("utf-8")
-        written = os.write(self.fd, data)
-        while written < len(data):  # a regular file takes it whole; keep the line complete if it ever does not
-            written += os.write(self.fd, data[written:])
-        os.fsync(self.fd)
+        try:
+            written = os.write(self.fd, data)
+            while written < len(data):  # a regular file takes it whole; keep the line complete if it ever does not
+                written += os.write(self.fd, data[written:])
+            os.fsync(self.fd)
+        except OSError as error:
+            if error.errno in STORAGE_ERRNOS:  # a torn row is cut by the next run (drop_torn_tail)
+                raise storage_error(self.base / MANIFEST, error) from None
+            raise
 
     def close(self) -> None:
         os.close(self.fd)
