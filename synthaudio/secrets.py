@@ -20,9 +20,10 @@ SECRET_ENVIRONMENT = ("OPENAI_API_KEY", "GEMINI_API_KEY", "GOOGLE_API_KEY", "HF_
 
 _URL = re.compile(r"\b[a-zA-Z][a-zA-Z0-9+.-]*://[^\s\"'<>]+")
 _USERINFO = re.compile(r"(\b[a-zA-Z][a-zA-Z0-9+.-]*://)[^/\s@\"'<>]+@")
-_BEARER = re.compile(r"(?i)\b(bearer|basic|token)(\s+)[A-Za-z0-9._~+/=-]{4,}")
+_BEARER = re.compile(r"(?i)\b(bearer|basic)(\s+)[A-Za-z0-9._~+/=-]{8,}")
+# a value after a key-like name, when it looks like a token (long, with a digit), not prose ("api_key: API keys")
 _HEADER = re.compile(r"(?i)\b((?:x-goog-api-key|x-api-key|api[-_]?key|authorization|password|secret)"
-                     r"[\"']?\s*[:=]\s*[\"']?)(?!bearer\b|basic\b)[^\s\"',;&}]+")
+                     r"[\"']?\s*[:=]\s*[\"']?)(?!bearer\b|basic\b)(?=[^\s\"',;&}]*\d)[^\s\"',;&}]{8,}")
 _QUERY = re.compile(r"(?i)([?&](?:key|api[-_]?key|apikey|token|access[-_]?token|secret|client[-_]?secret|password|"
                     r"sig|signature)=)[^&\s\"'#]+")
 _KEY_SHAPES = re.compile(r"\b(sk|pk|rk)-[A-Za-z0-9_-]{8,}|\bAIza[0-9A-Za-z_-]{20,}|\bhf_[A-Za-z0-9]{16,}")
