@@ -156,7 +156,8 @@ def test_ctrl_c_says_what_was_kept_and_how_to_resume(monkeypatch, command, targe
 
 
 def test_ctrl_c_in_a_study_points_at_its_stages(monkeypatch, tmp_path):
-    from tests.study.test_plan_errors import study, tone_manifest as study_tones
+    from tests.study.test_plan_errors import study
+    from tests.study.test_plan_errors import tone_manifest as study_tones
 
     path = study(tmp_path, {"zs": {"kind": "zero_shot", "dataset": "d", "generators": ["g"], "prompts": ["label"],
                                    "clips_per_class": 2}},
