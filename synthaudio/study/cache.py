@@ -95,7 +95,16 @@ def _file_record(path: Path) -> dict[str, Any]:
     return {"size": path.stat().st_size, "sha256": hasher.hexdigest()}
 
 
-_VERIFIED: dict[tuple[str, int], list[str]] = {}  # (done.json, its mtime) -> damaged files: hashed once per process
+# (done.json, its mtime, size and mtime of each output) -> damaged files: each state is hashed once per process
+_VERIFIED: dict[tuple, list[str]] = {}
+
+
+def _stat(path: Path) -> tuple[int, int] | None:
+    try:
+        info = path.stat()
+    except FileNotFoundError:
+        return None
+    return info.st_size, info.st_mtime_ns
 
 
 def damaged_outputs(folder: Path | str, done: dict | None = None) -> list[str]:
@@ -107,7 +116,7 @@ def damaged_outputs(folder: Path | str, done: dict | None = None) -> list[str]:
     if not outputs:
         return []  # a stage finished before outputs were recorded: nothing to check against
     marker = folder / DONE
-    memo = (str(marker), marker.stat().st_mtime_ns)
+    memo = (str(marker), marker.stat().st_mtime_ns, tuple(_stat(folder / relative) for relative in outputs))
     if memo in _VERIFIED:
         return _VERIFIED[memo]
     damaged = []
