@@ -216,3 +216,28 @@ def test_a_stage_record_is_json_with_no_credentials(tmp_path):
                 {"llm": {"base_url": "http://user:sk-PLANTED-123456789@127.0.0.1:1/v1?key=PLANTED2&x=1"}})
     record = json.loads((tmp_path / "s" / "inputs.json").read_text())
     assert record["inputs"]["llm"]["base_url"] == "http://127.0.0.1:1/v1?x=1"
+
+
+@pytest.mark.slow
+def test_a_real_ctrl_c_in_generate_is_one_line_and_status_130(tmp_path):
+    import signal
+    import subprocess
+    import time
+
+    from tests.fixtures.generation import cli_command
+
+    prompts = make_prompt_file(tmp_path, label_prompts(["rain", "wind"], 20))
+    out = tmp_path / "out"
+    process = subprocess.Popen(cli_command("generate", "--prompts", str(prompts), "--out", str(out), *TINY_OPTIONS),
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    manifest = out / "manifest.jsonl"
+    deadline = time.monotonic() + 240
+    while time.monotonic() < deadline and not (manifest.exists() and manifest.stat().st_size > 0):
+        time.sleep(0.1)
+    process.send_signal(signal.SIGINT)
+    _, err = process.communicate(timeout=120)
+    assert process.returncode == 130
+    assert "Traceback" not in err
+    assert f"interrupted: every finished clip is kept in {out} (listed in its manifest.jsonl); run the same command " \
+           f"again to generate only the rest" in err.splitlines()
+    assert 0 < len(manifest_rows(out)) < 40 and not list(out.rglob("*.tmp"))
