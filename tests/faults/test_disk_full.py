@@ -14,12 +14,19 @@ from synthaudio.fsutil import StorageError
 from synthaudio.manifest import read_manifest
 from synthaudio.report import StudyResults, write_report
 from synthaudio.training import TrainSettings, train_run
-from tests.faults.fault_helpers import file_size_limit, limited_child, requires_file_size_limit, tree
+from tests.faults.fault_helpers import (
+    file_size_limit,
+    limited_child,
+    remount,
+    requires_file_size_limit,
+    run_main,
+    tmpfs,
+    tree,
+)
 from tests.fixtures.generation import cli_command, label_prompts, make_prompt_file, manifest_rows, wav_digests
 from tests.recognition.conftest import tone_manifest
 from tests.study.test_report_tables import row
 
-pytestmark = requires_file_size_limit
 TINY = {"generator": "audioldm2", "checkpoint": "tiny-random", "duration": 0.5, "batch_size": 2,
         "settings": {"steps": 2}, "progress": False}
 TOO_LARGE = "cannot write (File too large); free some space (or raise the limit) and run the same command again"
@@ -29,6 +36,7 @@ def partial_files(folder):
     return [path for path in folder.rglob("*") if path.name.endswith(".tmp") or ".building" in path.name]
 
 
+@requires_file_size_limit
 def test_generation_on_a_full_disk(tmp_path):
     import subprocess
 
@@ -58,6 +66,7 @@ def test_generation_on_a_full_disk(tmp_path):
     assert wav_digests(out) == wav_digests(reference) and manifest_rows(out) == manifest_rows(reference)
 
 
+@requires_file_size_limit
 def test_feature_caching_on_a_full_disk(tmp_path):
     clips = read_manifest(tone_manifest(tmp_path / "data", {"train": 2}))
     settings = FeatureSettings(target_frames=80)
@@ -75,6 +84,7 @@ def test_feature_caching_on_a_full_disk(tmp_path):
         assert valid == expected_valid
 
 
+@requires_file_size_limit
 def test_training_on_a_full_disk(tmp_path):
     tones = tone_manifest(tmp_path / "tones", {"train": 3, "val": 2})
     settings = TrainSettings(epochs=2, batch_size=4, lr=3e-3, features={"target_frames": 50})
@@ -93,6 +103,7 @@ def test_training_on_a_full_disk(tmp_path):
     assert (out / "model.safetensors").read_bytes() == (tmp_path / "reference" / "model.safetensors").read_bytes()
 
 
+@requires_file_size_limit
 def test_the_report_on_a_full_disk(tmp_path):
     datasets = [{"dataset": "d", "classes": 2, "test_clips": 10, "train_clips": 5, "val_clips": 2, "chance": 0.5,
                  "majority": 0.5, "test_label_counts": {"a": 5, "b": 5}}]
@@ -113,3 +124,25 @@ def test_the_report_on_a_full_disk(tmp_path):
     write_report(results, report)
     assert tree(report) == tree(tmp_path / "reference")
     assert json.loads((report / "results.json").read_text())["seeds"] == [0, 1]
+
+
+def test_generation_on_a_really_full_disk(tmp_path):
+    prompts = make_prompt_file(tmp_path, label_prompts(["rain", "wind"], 2))
+    reference = tmp_path / "reference"
+    run_generation(prompts, reference, **TINY)
+    with tmpfs(tmp_path / "disk", "size=40k") as disk:  # room for two 16-kB clips, not four
+        out = disk / "synth"
+        code, _, err = run_main("generate", "--prompts", str(prompts), "--out", str(out), "--generator", "audioldm2",
+                                "--checkpoint", "tiny-random", "--duration", "0.5", "--batch-size", "2", "--steps",
+                                "2", "--no-progress")
+        assert code == 2
+        errors = [line for line in err.splitlines() if line.startswith("error:")]
+        assert len(errors) == 1 and errors[0].startswith(f"error: {out}/") and "No space left on device" in errors[0]
+        assert not partial_files(out)
+        assert all(row["id"] in {"rain-00000", "rain-00001", "wind-00000"} for row in manifest_rows(out))
+        remount(disk, "size=1m")  # space freed
+        code, _, err = run_main("generate", "--prompts", str(prompts), "--out", str(out), "--generator", "audioldm2",
+                                "--checkpoint", "tiny-random", "--duration", "0.5", "--batch-size", "2", "--steps",
+                                "2", "--no-progress")
+        assert code == 0, err
+        assert wav_digests(out) == wav_digests(reference) and manifest_rows(out) == manifest_rows(reference)

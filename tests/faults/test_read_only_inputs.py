@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import soundfile
 
-from tests.faults.fault_helpers import run_main, tree
+from tests.faults.fault_helpers import run_main, tmpfs, tree
 
 FREQUENCIES = {"low": 300.0, "high": 2500.0}
 
@@ -66,9 +66,18 @@ def test_a_dataset_on_a_read_only_path_is_used_and_left_as_it_was(read_only_data
     assert (work / "run" / "eval").is_dir() and (work / "run" / "metrics.json").is_file()
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="running as root: file modes do not stop root from writing, so a "
-                                              "read-only --out cannot be played here")
 def test_a_read_only_output_folder_is_one_error_line(read_only_dataset, tmp_path):
-    code, out, err = run_main("prepare", "folder", "--root", str(read_only_dataset), "--out",
-                              str(read_only_dataset / "manifest.jsonl"))
-    assert code == 2 and err.startswith(f"error: {read_only_dataset}") and "choose a writable --out" in err
+    from tests.fixtures.generation import label_prompts, make_prompt_file
+
+    prompts = make_prompt_file(tmp_path, label_prompts(["rain"], 1))
+    with tmpfs(tmp_path / "read-only", "ro") as place:  # file modes do not stop root: a read-only mount does
+        code, out, err = run_main("prepare", "folder", "--root", str(read_only_dataset), "--out",
+                                  str(place / "manifest.jsonl"))
+        assert code == 2 and err.splitlines() == [
+            f"error: {place / 'manifest.jsonl'}: cannot write (Read-only file system); choose a writable --out (or "
+            f"fix the folder's permissions)"]
+        code, out, err = run_main("generate", "--prompts", str(prompts), "--out", str(place / "synth"), "--generator",
+                                  "audioldm2", "--checkpoint", "tiny-random", "--duration", "0.5", "--no-progress")
+        assert code == 2 and err.splitlines() == [
+            f"error: {place / 'synth'}: cannot write (Read-only file system); choose a writable --out (or fix the "
+            f"folder's permissions)"]
