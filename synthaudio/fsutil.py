@@ -16,7 +16,6 @@ from synthaudio.errors import SynthaudioError, shown_path
 TEMP_PREFIX = ".synthaudio-"
 TEMP_SUFFIX = ".tmp"
 
-
 # failures of the storage, not of synthaudio: disk full, a file size limit (ulimit -f), a quota, a read-only place
 STORAGE_ERRNOS = {errno.ENOSPC, errno.EFBIG, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM}
 
@@ -35,15 +34,16 @@ def storage_error(path: Path | str, error: OSError) -> StorageError:
 
 
 def current_umask() -> int:
-    """The process umask (read by setting it and restoring it at once: there is no read-only call)."""
+    """The process umask: from /proc on Linux (setting and restoring it would briefly change it for other threads
+    creating files), else by setting it and restoring it at once."""
+    with contextlib.suppress(OSError, ValueError):
+        with open("/proc/self/status", encoding="ascii", errors="replace") as status:
+            for line in status:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
     mask = os.umask(0o022)
     os.umask(mask)
     return mask
-
-
-def temporary_name(path: Path) -> Path:
-    """A fixed temporary name beside `path` that the crash clean-up recognises as synthaudio's."""
-    return path.with_name(f"{TEMP_PREFIX}{path.name}{TEMP_SUFFIX}")
 
 
 @contextlib.contextmanager
