@@ -138,8 +138,8 @@ def call_with_retries(send: Callable[[], Answer], *, policy: RetryPolicy, classi
             if attempt == policy.attempts:
                 break
             wait_s = policy.wait_before(attempt, verdict.retry_after_s)
-            log.warning("%s: %s; retry %d of %d in %.1f s", where, verdict.reason, attempt, policy.attempts - 1,
-                        wait_s)
+            log.warning("%s: %s; retry %d of %d in %.1f s", where, redact_text(verdict.reason), attempt,
+                        policy.attempts - 1, wait_s)
             time.sleep(wait_s)
     if timed_out:  # a rate limit, a server error or a malformed answer does not go away with more time
         hint = f"{hint}, or raise --llm-timeout"

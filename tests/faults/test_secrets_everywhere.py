@@ -122,3 +122,20 @@ def test_the_copied_study_file_keeps_the_endpoint_without_its_credentials():
     assert redact_study_text(text) == "llm: {backend: openai, base_url: \"http://h:1/v1?v=2\"}\n" \
                                       "other: https://example.org/a\n"
 
+
+
+def test_a_retried_failure_echoing_the_key_is_logged_without_it(llm_server, caplog):
+    import json
+    import logging
+
+    from synthaudio.llm import LLMOptions, RetryPolicy, make_llm
+    from synthaudio.prompts.descriptors import DescriptorRequest, ask_descriptors
+
+    echo = json.dumps({"error": {"message": f"overloaded; request had Authorization: Bearer {BY_OPTION}"}}).encode()
+    llm_server.script(Reply(503, echo, {}), chat_reply(numbered(STYLES)))
+    llm = make_llm("openai", LLMOptions(model="m", base_url=llm_server.url, api_key=BY_OPTION,
+                                        retry=RetryPolicy(attempts=2, initial_backoff_s=0.01)))
+    with caplog.at_level(logging.WARNING, logger="synthaudio"):
+        ask_descriptors(llm, "siren", DescriptorRequest("sound"))
+    assert "HTTP 503" in caplog.text and "Bearer ***" in caplog.text
+    assert BY_OPTION not in caplog.text
