@@ -7,19 +7,22 @@ naming the file and the problem.
 """
 
 import contextlib
+import io
 import math
 import os
 from pathlib import Path
 
 import numpy as np
 
-from synthaudio.errors import AudioError, NoAudioTrackError
+from synthaudio.errors import AudioError, NoAudioTrackError, is_utf8_path
 from synthaudio.fsutil import atomic_write
 
 WAV_SUBTYPES = {"pcm16": "PCM_16", "float": "FLOAT"}
 
 
 def _check_file(path: Path) -> None:
+    if not is_utf8_path(path):  # a manifest (UTF-8 JSON) could not name it, nor libsndfile open it
+        raise AudioError(path, "file name is not valid UTF-8; rename it (e.g. with convmv) to use it")
     if not path.exists():
         raise AudioError(path, "file not found")
     if path.is_dir():
@@ -242,8 +245,11 @@ def write_wav(path: Path | str, samples: np.ndarray, sample_rate: int, subtype: 
         raise AudioError(path, "refusing to write NaN or Inf samples")
     if subtype == "pcm16":
         samples = np.clip(samples, -1.0, 1.0)
+    # encoded in memory first: libsndfile swallows a failing write of a Python file (disk full) in its callback
+    encoded = io.BytesIO()
+    soundfile.write(encoded, samples, sample_rate, format="WAV", subtype=WAV_SUBTYPES[subtype])
     with atomic_write(path, "wb") as handle:
-        soundfile.write(handle, samples, sample_rate, format="WAV", subtype=WAV_SUBTYPES[subtype])
+        handle.write(encoded.getbuffer())
 
 
 def power(samples: np.ndarray) -> float:

@@ -5,6 +5,7 @@ or model and what to do. The CLI prints that line and exits with status 2; anyth
 traceback.
 """
 
+import os
 from dataclasses import dataclass
 
 
@@ -24,11 +25,26 @@ def _rebuild_error(cls: type, args: tuple, fields: dict) -> SynthaudioError:
     return error
 
 
+def shown_path(path) -> str:
+    """`path` as text that can always be printed or written: bytes that are not UTF-8 (Linux allows any in a file
+    name) appear as \\xNN escapes instead of breaking the terminal or a UTF-8 file."""
+    return os.fsencode(str(path)).decode("utf-8", "backslashreplace")
+
+
+def is_utf8_path(path) -> bool:
+    try:
+        str(path).encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 class AudioError(SynthaudioError):
     """An audio file that cannot be used: names the file and the problem."""
 
     def __init__(self, path, problem: str):
-        self.path = str(path)
+        path = shown_path(path)
+        self.path = path
         self.problem = problem
         super().__init__(f"{path}: {problem}")
 

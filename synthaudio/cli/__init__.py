@@ -11,6 +11,7 @@ import typer
 
 from synthaudio import __version__
 from synthaudio.errors import SynthaudioError
+from synthaudio.secrets import redact_text
 
 app = typer.Typer(
     name="synthaudio",
@@ -44,6 +45,6 @@ def main() -> None:
     try:
         app()
     except SynthaudioError as error:
-        for line in str(error).splitlines() or [""]:
+        for line in redact_text(str(error)).splitlines() or [""]:
             typer.secho(f"error: {line}", fg=typer.colors.RED, err=True)
         sys.exit(2)

@@ -4,6 +4,8 @@ from pathlib import Path
 
 import typer
 
+from synthaudio.cli.interrupt import explained_interrupt
+
 
 def generate(
     prompts: Path = typer.Option(..., "--prompts", help="prompts.json written by `synthaudio prompts`."),
@@ -52,9 +54,12 @@ def generate(
                            batch_size=batch_size, seed=seed,
                            generator_settings=parse_settings(setting or [], steps=steps, guidance_scale=guidance_scale),
                            device=device, dtype=dtype, band_limit_hz=band_limit_hz, threads=threads)
-    summary = run_generation(prompts, out, settings, shard=shard, negative_prompt=negative_prompt, executor=executor,
-                             executor_options={name: value for name, value in ray_options.items() if value is not None},
-                             progress=progress)
+    with explained_interrupt(f"every finished clip is kept in {out} (listed in its manifest.jsonl); run the same "
+                             f"command again to generate only the rest"):
+        summary = run_generation(prompts, out, settings, shard=shard, negative_prompt=negative_prompt,
+                                 executor=executor, progress=progress,
+                                 executor_options={name: value for name, value in ray_options.items()
+                                                   if value is not None})
     for note in summary.notes:
         typer.echo(f"note: {note}")
     typer.echo(f"{summary.written} clips written, {summary.skipped} already done, of {summary.planned} planned "

@@ -5,6 +5,9 @@ from pathlib import Path
 
 import typer
 
+from synthaudio.cli.interrupt import explained_interrupt
+from synthaudio.secrets import remember_secret
+
 
 def register(app: typer.Typer) -> None:
     app.command("prompts")(prompts)
@@ -62,6 +65,7 @@ def prompts(
 
     if (labels is None) == (labels_from is None):
         raise ConfigError("pass exactly one of --labels \"a,b,c\" and --labels-from MANIFEST")
+    remember_secret(llm_api_key)  # an endpoint that echoes the key in its error text must not show it
     label_list = labels_in_manifest(labels_from) if labels_from else [part.strip() for part in labels.split(",")]
     request = PromptRequest(
         labels=label_list, domain=domain, strategy=strategy, clips_per_class=clips_per_class, seed=seed,
@@ -74,7 +78,10 @@ def prompts(
     def report(label: str, status: str) -> None:
         typer.echo(f"{label}: {status}", err=True)
 
-    prompt_set = make_prompt_set(request, on_label=report)
+    kept = f"the descriptors of finished labels are kept in {descriptors_out} and reused" if descriptors_out \
+        else "nothing was written (pass --descriptors-out FILE to keep each label's descriptors as they arrive)"
+    with explained_interrupt(f"{out} was not written; {kept}; run the same command again"):
+        prompt_set = make_prompt_set(request, on_label=report)
     write_prompts(out, prompt_set)
     source = f", {prompt_set.provenance['llm']['backend']}" if "llm" in prompt_set.provenance else ""
     typer.echo(f"wrote {out}: {len(prompt_set.prompts)} labels x {clips_per_class} prompts "

@@ -4,6 +4,8 @@ from pathlib import Path
 
 import typer
 
+from synthaudio.cli.interrupt import explained_interrupt
+
 
 def register(app: typer.Typer) -> None:
     app.command("study")(study)
@@ -47,10 +49,11 @@ def study(
         for line in plan_lines(outcome):
             typer.echo(line)
         return
-    counter = {"done": 0}
+    counter = {"done": 0, "out": out or "the study's output folder"}
 
     def on_event(event: str, stage, record) -> None:
         if event == "plan":
+            counter["out"] = record["out"]
             typer.echo(f"plan: {record['stages']} stages, {record['cached']} already done, "
                        f"{record['stages'] - record['cached']} to run -> {record['out']}", err=True)
         elif event == "done":
@@ -58,7 +61,9 @@ def study(
             size = f" [{stage.size} clips/class]" if stage.size is not None else ""
             typer.echo(f"done {stage.kind:<12} {stage.title}{size} ({record['seconds']:.1f} s)", err=True)
 
-    outcome = run_study(config, out, executor, on_event=on_event, executor_options=options)
+    with explained_interrupt(lambda: f"{counter['done']} stage(s) finished in this run are kept in "
+                                     f"{counter['out']}/stages; run the same command again to resume"):
+        outcome = run_study(config, out, executor, on_event=on_event, executor_options=options)
     cached = sum(1 for status in outcome.status.values() if status == "cached")
     typer.echo(outcome.summary)
     typer.echo("")

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import typer
 
+from synthaudio.cli.interrupt import explained_interrupt
 from synthaudio.cli.options import parse_key_values
 from synthaudio.errors import ConfigError, field_problem
 
@@ -101,8 +102,10 @@ def train(
                       f"{'val' if role == 'val' else 'TEST'} acc {picked['accuracy']:.4f} uar {picked['uar']:.4f} "
                       f"loss {picked['loss']:.4f}  lr {row['lr']:.2e}  {row['seconds']:.1f} s", soft_wrap=True)
 
-    result = train_run(settings, train_manifests, val, out, test_manifest=test, cache_dir=cache_dir,
-                       overwrite=overwrite, progress=progress)
+    cached = "" if no_cache else "; features computed so far stay in the feature cache"
+    with explained_interrupt(f"the unfinished run in {out} is replaced when you run the same command again{cached}"):
+        result = train_run(settings, train_manifests, val, out, test_manifest=test, cache_dir=cache_dir,
+                           overwrite=overwrite, progress=progress)
     _print_metrics(console, result.metrics[result.metrics["selected_on"]], result.metrics["protocol"],
                    f"{out}: epoch {result.best_epoch} selected on {result.metrics['selected_on']}")
     console.print(f"{result.seconds_per_epoch:.2f} s per epoch; run written to {out}")

@@ -14,7 +14,7 @@ from typing import Any, Literal
 import numpy as np
 
 from synthaudio.audio import AUDIO_EXTENSIONS, audio_info, load_audio_native
-from synthaudio.errors import AudioError, ConfigError, DatasetError, NoAudioTrackError
+from synthaudio.errors import AudioError, ConfigError, DatasetError, NoAudioTrackError, shown_path
 from synthaudio.manifest import Clip
 from synthaudio.seeding import derive_seed
 from synthaudio.splits import stratified_split
@@ -104,12 +104,12 @@ class FileProbe:
         if self.on_error == "stop":
             hint = self.hints.get(Path(path).name)
             known = f" ({hint})" if hint else ""
-            raise DatasetError(f"{path}: {reason}{known}; fix or remove it, or {SKIP_HINT}")
-        self.problems.append(Problem(str(path), reason))
+            raise DatasetError(f"{shown_path(path)}: {reason}{known}; fix or remove it, or {SKIP_HINT}")
+        self.problems.append(Problem(shown_path(path), reason))
 
     def unusable(self, path: Path | str, reason: str, kind: ProblemKind) -> None:
         """A file the dataset is known to contain but that cannot serve (no audio track, not downloaded): listed."""
-        self.problems.append(Problem(str(path), reason, kind))
+        self.problems.append(Problem(shown_path(path), reason, kind))
 
     def measure(self, path: Path, offset: float = 0.0, duration: float | None = None,
                 allow_no_audio: bool = False) -> tuple[float, int] | None:

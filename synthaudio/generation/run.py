@@ -15,7 +15,13 @@ from synthaudio.fsutil import exclusive_run
 from synthaudio.generation.audiofolder import write_metadata_csv
 from synthaudio.generation.executors import Batch, make_executor
 from synthaudio.generation.jobs import batches_of, parse_shard, plan_jobs, shard_batches
-from synthaudio.generation.state import MANIFEST, ManifestAppender, check_same_run, recover_finished
+from synthaudio.generation.state import (
+    MANIFEST,
+    ManifestAppender,
+    check_own_manifest,
+    check_same_run,
+    recover_finished,
+)
 from synthaudio.generation.work import RunSettings
 from synthaudio.generators import generator_class
 from synthaudio.manifest import read_manifest
@@ -85,8 +91,10 @@ def run_generation(prompts: Path | str, out_dir: Path | str, settings: RunSettin
     batch_size = run_settings.batch_size
     shard_index, shard_count = parse_shard(shard)
     out_dir = Path(out_dir)
+    jobs = plan_jobs(prompt_set, out_dir, run_settings.seed, negative_prompt, source=str(prompts))
+    # checked before the lock file, the clean-up or any row is touched: a folder that is not ours stays as it was
+    check_same_run(out_dir, check_own_manifest(out_dir, jobs), jobs, run_settings, checkpoint, generator_settings)
     with exclusive_run(out_dir, "synthaudio generate"):
-        jobs = plan_jobs(prompt_set, out_dir, run_settings.seed, negative_prompt, source=str(prompts))
         batches = shard_batches(batches_of(jobs, batch_size), shard_index, shard_count)
         finished = recover_finished(out_dir)
         planned = [job for batch in batches for job in batch]

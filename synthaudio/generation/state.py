@@ -10,7 +10,7 @@ import os
 from pathlib import Path
 
 from synthaudio.errors import ConfigError
-from synthaudio.fsutil import remove_stale_temporaries
+from synthaudio.fsutil import STORAGE_ERRNOS, remove_stale_temporaries, storage_error
 from synthaudio.generation.jobs import ClipJob
 from synthaudio.generation.work import RunSettings
 from synthaudio.manifest import Clip, clip_to_json, read_manifest, write_manifest
@@ -55,6 +55,37 @@ def recover_finished(out_dir: Path) -> dict[str, Clip]:
     return {clip.id: clip for clip in present}
 
 
+def check_own_manifest(out_dir: Path, jobs: list[ClipJob]) -> dict[str, Clip]:
+    """Refuse, before anything in the folder changes, a manifest that `generate` did not write for this plan.
+
+    A dataset's own manifest (real rows, or rows of another prompt file) would otherwise be rewritten: its rows
+    without files dropped and the run's rows appended. Returns the rows already there by id (files unchecked).
+    """
+    manifest = out_dir / MANIFEST
+    if not manifest.is_file():
+        return {}
+    planned_labels = {job.label for job in jobs}
+    rows: dict[str, Clip] = {}
+    lines = manifest.read_bytes().split(b"\n")
+    for number, line in enumerate(lines, start=1):
+        if not line.strip() or (number == len(lines)):  # the last piece has no newline: a torn row, cut later
+            continue
+        try:
+            clip = Clip.model_validate_json(line)
+        except ValueError:
+            raise ConfigError(f"{manifest}:{number}: not a row written by `synthaudio generate`; this folder holds "
+                              f"another manifest: choose another --out") from None
+        if clip.source != "synthetic":
+            raise ConfigError(f"{manifest}: holds {clip.source} clips (line {number}, '{clip.id}'), not one written "
+                              f"by `synthaudio generate`; choose another --out, nothing was changed")
+        if clip.label not in planned_labels:  # more clips of a planned label: a larger run of the same plan
+            raise ConfigError(f"{manifest}: holds clip '{clip.id}' (line {number}) of label '{clip.label}', which "
+                              f"this prompt file does not have: it was written by another generation run; choose "
+                              f"another --out, or delete the folder to start over")
+        rows[clip.id] = clip
+    return rows
+
+
 def provenance_of(clip: Clip) -> dict:
     return {"generator": clip.generator, "checkpoint": clip.checkpoint, "prompt": clip.prompt, "seed": clip.seed,
             "duration": clip.duration, "sample_rate": clip.sample_rate, "settings": clip.meta.get("settings")}
@@ -82,14 +113,19 @@ class ManifestAppender:
 
     def __init__(self, out_dir: Path):
         self.base = out_dir.resolve()
-        self.fd = os.open(out_dir / MANIFEST, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        self.fd = os.open(out_dir / MANIFEST, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o666)  # less the umask
 
     def append(self, clip: Clip) -> None:
         data = (clip_to_json(clip, self.base) + "\n").encode("utf-8")
-        written = os.write(self.fd, data)
-        while written < len(data):  # a regular file takes it whole; keep the line complete if it ever does not
-            written += os.write(self.fd, data[written:])
-        os.fsync(self.fd)
+        try:
+            written = os.write(self.fd, data)
+            while written < len(data):  # a regular file takes it whole; keep the line complete if it ever does not
+                written += os.write(self.fd, data[written:])
+            os.fsync(self.fd)
+        except OSError as error:
+            if error.errno in STORAGE_ERRNOS:  # a torn row is cut by the next run (drop_torn_tail)
+                raise storage_error(self.base / MANIFEST, error) from None
+            raise
 
     def close(self) -> None:
         os.close(self.fd)

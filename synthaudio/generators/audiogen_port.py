@@ -107,7 +107,7 @@ class AudioGenPort:
                  temperature: float) -> list[np.ndarray]:
         import torch
 
-        from synthaudio.generators.musicgen import gumbel_sampler, processors_after_guidance
+        from synthaudio.generators.sampling import gumbel_sampler, processors_after_guidance
 
         durations = {request.duration for request in requests}
         if len(durations) != 1:

@@ -10,7 +10,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from synthaudio.errors import CheckpointError
-from synthaudio.generators.tiny import TINY_RANDOM
+
+# the checkpoint name that builds a tiny randomly initialised model of the real architecture (tests, demos)
+TINY_RANDOM = "tiny-random"
 
 _REPO_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*/[A-Za-z0-9][A-Za-z0-9._-]*$")
 

@@ -13,7 +13,8 @@ import string
 import warnings
 from collections.abc import Iterator
 
-TINY_RANDOM = "tiny-random"
+from synthaudio.generators.checkpoints import TINY_RANDOM
+
 WEIGHTS_SEED = 0
 
 

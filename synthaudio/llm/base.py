@@ -8,12 +8,17 @@ from typing import Any, Protocol, TypedDict
 from urllib.parse import urlsplit, urlunsplit
 
 from synthaudio.errors import ConfigError, SynthaudioError
+from synthaudio.secrets import redact_text
 
 log = logging.getLogger("synthaudio.llm")
 
 
 class LLMError(SynthaudioError):
     """An LLM backend that could not answer, or whose answers could not be used: names the backend and the fix."""
+
+    def __init__(self, message: str, *args):
+        # servers may echo the request (its Authorization header, a key in the URL) in their error text
+        super().__init__(redact_text(str(message)), *args)
 
 
 class Answer(str):
@@ -81,6 +86,7 @@ class Transient:
 
     reason: str
     retry_after_s: float | None = None
+    timed_out: bool = False  # only then does a longer --llm-timeout help
 
 
 class ChatModel(Protocol):
@@ -116,6 +122,7 @@ def call_with_retries(send: Callable[[], Answer], *, policy: RetryPolicy, classi
     After the last attempt one LLMError names `where` (backend and endpoint), the last reason and `hint`.
     """
     last_reason = ""
+    timed_out = False
     for attempt in range(1, policy.attempts + 1):
         try:
             return send()
@@ -127,13 +134,15 @@ def call_with_retries(send: Callable[[], Answer], *, policy: RetryPolicy, classi
                 raise verdict from None
             if not isinstance(verdict, Transient):
                 raise
-            last_reason = verdict.reason
+            last_reason, timed_out = verdict.reason, verdict.timed_out
             if attempt == policy.attempts:
                 break
             wait_s = policy.wait_before(attempt, verdict.retry_after_s)
-            log.warning("%s: %s; retry %d of %d in %.1f s", where, verdict.reason, attempt, policy.attempts - 1,
-                        wait_s)
+            log.warning("%s: %s; retry %d of %d in %.1f s", where, redact_text(verdict.reason), attempt,
+                        policy.attempts - 1, wait_s)
             time.sleep(wait_s)
+    if timed_out:  # a rate limit, a server error or a malformed answer does not go away with more time
+        hint = f"{hint}, or raise --llm-timeout"
     raise LLMError(f"{where}: {last_reason} (gave up after {policy.attempts} attempts); {hint}")
 
 
@@ -164,7 +173,7 @@ def transport_failure(error: BaseException) -> Transient | None:
     """A timeout or dropped connection from the HTTP layer under an SDK (httpx, httpx2, requests), or None."""
     names = {cls.__name__ for cls in type(error).__mro__}
     if names & {"TimeoutException", "Timeout", "TimeoutError", "ReadTimeout", "ConnectTimeout"}:
-        return Transient("no answer in time")
+        return Transient("no answer in time", timed_out=True)
     if names & {"TransportError", "ConnectionError", "ConnectError", "RemoteProtocolError"}:
         return Transient(f"connection failed ({type(error).__name__})")
     return None

@@ -73,8 +73,7 @@ class GeminiChat:
             return Answer(text, truncated=str(finish).endswith("MAX_TOKENS"))
 
         return call_with_retries(send, policy=self.retry, classify=self._classify, where=self.where,
-                                 hint="check GEMINI_API_KEY, the model name and https://status.cloud.google.com, "
-                                      "or raise --llm-timeout")
+                                 hint="check GEMINI_API_KEY, the model name and https://status.cloud.google.com")
 
     def _classify(self, error: BaseException) -> Transient | LLMError | None:
         if isinstance(error, self._errors.APIError):

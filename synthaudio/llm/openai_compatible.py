@@ -68,12 +68,12 @@ class OpenAICompatibleChat:
             return Answer(choices[0].message.content, truncated=choices[0].finish_reason == "length")
 
         return call_with_retries(send, policy=self.retry, classify=self._classify, where=self.where,
-                                 hint="check that the server is up and serves this model, or raise --llm-timeout")
+                                 hint="check that the server is up and serves this model")
 
     def _classify(self, error: BaseException) -> Transient | LLMError | None:
         openai = self._openai
         if isinstance(error, openai.APITimeoutError):
-            return Transient(f"no answer within {self.retry.timeout_s:g} s")
+            return Transient(f"no answer within {self.retry.timeout_s:g} s", timed_out=True)
         if isinstance(error, openai.APIStatusError):
             status = error.status_code
             if status == 429 or status >= 500:

@@ -52,6 +52,9 @@ def read_prompts(path: Path | str) -> PromptSet:
         data = json.loads(path.read_text(encoding="utf-8"))
     except json.JSONDecodeError as error:
         raise ConfigError(f"{path}: not valid JSON ({error.msg}, line {error.lineno})") from None
+    except UnicodeDecodeError as error:
+        raise ConfigError(f"{path}: not UTF-8 text (byte {error.start}); a prompts file is JSON written by "
+                          f"`synthaudio prompts`") from None
     try:
         return PromptSet.model_validate(data)
     except ValidationError as error:

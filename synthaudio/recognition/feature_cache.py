@@ -13,6 +13,8 @@ import hashlib
 import json
 import os
 import struct
+import sys
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -43,8 +45,10 @@ class ArrayCache:
     1-s clip padded to 512 frames takes a fifth of the space.
     """
 
-    HEADER = struct.Struct("<4sIIIIIfI")  # magic, ndim, rows, columns, full length on the time axis, valid, fill, axis
-    MAGIC = b"SAF1"
+    # magic, ndim, rows, columns, full length on the time axis, valid, fill, axis, crc32 of the values: a flipped
+    # bit in an entry would otherwise be read as a valid feature and silently train on wrong numbers
+    HEADER = struct.Struct("<4sIIIIIfII")
+    MAGIC = b"SAF2"
 
     def __init__(self, root: Path | str):
         self.root = Path(root)
@@ -59,17 +63,31 @@ class ArrayCache:
         except FileNotFoundError:
             return None
         if len(raw) < self.HEADER.size:
-            return None  # damaged entry (e.g. a crash before its data reached the disk): recompute and rewrite
-        magic, ndim, rows, columns, frames, valid, fill, axis = self.HEADER.unpack_from(raw)
+            return self._damaged(key, "shorter than its header")  # e.g. a crash before its data reached the disk
+        magic, ndim, rows, columns, frames, valid, fill, axis, checksum = self.HEADER.unpack_from(raw)
+        if magic != self.MAGIC:
+            return None  # an entry of an older layout: a plain miss, rewritten
         shape = (rows,) if ndim == 1 else (rows, columns)
-        if magic != self.MAGIC or len(raw) != self.HEADER.size + 4 * int(np.prod(shape)) or axis != time_axis:
-            return None
+        if len(raw) != self.HEADER.size + 4 * int(np.prod(shape)) or axis != time_axis:
+            return self._damaged(key, "size does not match its header")
+        if zlib.crc32(memoryview(raw)[self.HEADER.size:]) != checksum:
+            return self._damaged(key, "checksum mismatch")
         values = np.frombuffer(raw, dtype=np.float32, offset=self.HEADER.size).reshape(shape)
         if ndim == 2 and values.shape[axis] < frames:
             pad = [(0, 0), (0, 0)]
             pad[axis] = (0, frames - values.shape[axis])
             return np.pad(values, pad, constant_values=fill), valid
         return values.copy(), valid
+
+    def _damaged(self, key: str, why: str) -> None:
+        """Report a damaged entry once per process (it is recomputed and rewritten); None, as for a miss."""
+        if not ArrayCache._reported:
+            print(f"warning: feature cache entry {self.path(key)} is damaged ({why}); recomputing it (further "
+                  f"damaged entries are recomputed without a word)", file=sys.stderr)
+        ArrayCache._reported.add(key)
+        return None
+
+    _reported: set[str] = set()
 
     def put(self, key: str, values: np.ndarray, valid: int, time_axis: int = 0) -> None:
         values = np.ascontiguousarray(values, dtype=np.float32)
@@ -79,11 +97,13 @@ class ArrayCache:
             rows, columns = kept.shape
         else:
             frames, (kept, fill), (rows, columns) = len(values), (values, 0.0), (len(values), 1)
-        header = self.HEADER.pack(self.MAGIC, values.ndim, rows, columns, frames, valid, fill, time_axis)
+        data = kept.tobytes()
+        header = self.HEADER.pack(self.MAGIC, values.ndim, rows, columns, frames, valid, fill, time_axis,
+                                  zlib.crc32(data))
         # no fsync: after a crash an entry can at worst be unreadable, which counts as a miss (see `get`)
         with atomic_write(self.path(key), "wb", fsync=False) as handle:
             handle.write(header)
-            handle.write(kept.tobytes())
+            handle.write(data)
 
 
 def _trim_constant_tail(values: np.ndarray, time_axis: int) -> tuple[np.ndarray, float]:

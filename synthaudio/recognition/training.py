@@ -172,12 +172,15 @@ def _deterministic(enabled: bool) -> Iterator[None]:
 
 def _prepare_output(out: Path, overwrite: bool) -> None:
     existing = [name for name in OUTPUT_FILES if (out / name).exists()]
-    if existing and not overwrite:
+    # metrics.json is written last: without it the folder holds a run that failed or was interrupted, which the
+    # corrected command replaces rather than refuses
+    finished = (out / "metrics.json").exists()
+    if finished and not overwrite:
         raise ConfigError(f"{out}: already holds a run ({', '.join(existing)}); choose another --out or pass "
                           f"--overwrite")
     for name in existing:
         (out / name).unlink()
-    if overwrite and (out / "eval").is_dir():
+    if (overwrite or not finished) and (out / "eval").is_dir():
         shutil.rmtree(out / "eval")  # evaluations of the replaced model no longer hold
 
 

@@ -3,7 +3,7 @@
 Contract:
 - An `Evaluation` is one condition on one test set: each test clip's true class and group, and the class each
   training seed's model predicted for it. `evaluation_from_records` (or `_from_files`) builds one from evaluation
-  results that keep their per-clip predictions (synthaudio.evaluation: one result per training seed);
+  results that keep their per-clip predictions (synthaudio.recognition.evaluation: one result per training seed);
   `make_evaluation` from plain arrays.
 - `interval(evaluation, metric)` is a seeded two-level bootstrap percentile interval that accounts for both the
   finite test set and the training randomness. Test level: each resample draws the test groups (speakers, source
@@ -188,7 +188,7 @@ def make_evaluation(name: str, targets: Sequence[int] | np.ndarray, predictions:
 
 
 def evaluation_from_records(records: Sequence[dict], name: str) -> Evaluation:
-    """One condition from its evaluation results (synthaudio.evaluation.evaluate_run, one per training seed),
+    """One condition from its evaluation results (recognition.evaluation.evaluate_run, one per training seed),
     which must keep "predictions" and share the test set, the clips and the labels."""
     if not records:
         raise StatisticsError(f"{name}: no evaluation results")

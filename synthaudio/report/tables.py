@@ -164,14 +164,20 @@ def _cell(value, digits: int) -> str:
     return f"{value:.{digits}f}" if isinstance(value, float) else str(value)
 
 
+def _markdown_text(text: str) -> str:
+    """Cell text that stays in its cell: a row of a Markdown table ends at a line break (a label may hold one)."""
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    return text.replace("|", "\\|").replace("\n", "<br>")
+
+
 def markdown(table: pd.DataFrame, digits: int = 3) -> str:
     """A GitHub-flavoured Markdown table (no extra dependency)."""
     if table.empty:
         return "_(no rows)_\n"
-    header = [str(column) for column in table.columns]
+    header = [_markdown_text(str(column)) for column in table.columns]
     lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
     for row in table.itertuples(index=False):
-        lines.append("| " + " | ".join(_cell(value, digits).replace("|", "\\|") for value in row) + " |")
+        lines.append("| " + " | ".join(_markdown_text(_cell(value, digits)) for value in row) + " |")
     return "\n".join(lines) + "\n"
 
 

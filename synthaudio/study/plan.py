@@ -13,7 +13,7 @@ from typing import Any
 
 from synthaudio.report.results import Condition
 from synthaudio.study.cache import is_done, stage_folder, stage_key
-from synthaudio.study.stages import StageSpec
+from synthaudio.study.stages import StageSpec, stage_identity
 
 
 @dataclass(frozen=True)
@@ -159,7 +159,7 @@ class Planner:
         self.plan = Plan()
 
     def add(self, spec: StageSpec, deps: tuple[str, ...] | list[str], title: str, size: int | None = None) -> Stage:
-        key = stage_key(spec.kind, spec.identity())
+        key = stage_key(spec.kind, stage_identity(spec))
         stage = self.plan.stages.get(key)
         if stage is None:
             unknown = [dep for dep in deps if dep not in self.plan.stages]

@@ -10,7 +10,6 @@ OUT/
 """
 
 import json
-import shutil
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,6 +17,7 @@ from pathlib import Path
 from synthaudio.fsutil import exclusive_run, write_text_atomic
 from synthaudio.naming import safe_name
 from synthaudio.report import write_report
+from synthaudio.secrets import redact_study_text
 from synthaudio.study.context import StudyContext
 from synthaudio.study.executor import make_executor
 from synthaudio.study.plan import Plan, Planner, Stage
@@ -25,10 +25,6 @@ from synthaudio.study.real import plan_preparation, prepared_info
 from synthaudio.study.registries import EXPERIMENTS
 from synthaudio.study.results import collect_results
 from synthaudio.study.schema import StudyConfig
-
-EXPERIMENT_MODULES = {"zero_shot": "synthaudio.study.zero_shot", "quantity": "synthaudio.study.quantity",
-                      "mixed": "synthaudio.study.mixed", "filtered": "synthaudio.study.filtering",
-                      "speech_augment": "synthaudio.study.speech_augment"}
 
 # on_event(event, stage, record): "cached", "start" or "done" (record: the stage's done record) per stage, and
 # once "plan" (stage None; record: {"stages", "cached", "out"}) when the whole plan is known
@@ -138,8 +134,9 @@ def _keep_study_file(config: StudyConfig, out: Path) -> None:
     out.mkdir(parents=True, exist_ok=True)
     source = config._source
     if source is not None and Path(source).is_file() and Path(source).resolve() != (out / "study.yaml").resolve():
-        shutil.copyfile(source, out / ".study.yaml.tmp")
-        (out / ".study.yaml.tmp").replace(out / "study.yaml")
+        # the copy is for reading what ran; an endpoint's credentials stay in the user's own file
+        text = Path(source).read_text(encoding="utf-8")
+        write_text_atomic(out / "study.yaml", redact_study_text(text))
 
 
 def _write_plan(out: Path, plan: Plan, status: dict[str, str]) -> None:

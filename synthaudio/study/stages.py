@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
 
-from synthaudio.study.cache import begin_stage, mark_done
+from synthaudio.secrets import redact_config
+from synthaudio.study.cache import begin_stage, discard_damaged, mark_done
 
 
 @dataclass(frozen=True)
@@ -42,11 +43,18 @@ class StageSpec(ABC):
         """Write the stage's outputs into where.folder; returns the record kept in done.json."""
 
 
+def stage_identity(spec: StageSpec) -> dict[str, Any]:
+    """The spec's identity with credentials removed (an API key in an endpoint URL), as hashed and recorded: the
+    key of a stage does not change with a credential, and inputs.json never holds one."""
+    return redact_config(spec.identity())
+
+
 def run_job(job) -> dict:
     """Run one stage job (synthaudio.study.plan.StageJob) and mark it done; returns its done record. A failure
     leaves no done marker, so a rerun redoes (or, for generation, resumes) the stage."""
     started = time.monotonic()
-    begin_stage(job.folder, job.kind, job.key, job.spec.identity())
+    discard_damaged(job.folder)
+    begin_stage(job.folder, job.kind, job.key, stage_identity(job.spec))
     record = job.spec.run(StageRun(Path(job.folder), Path(job.out), job.size, job.title))
     record = {"kind": job.kind, "key": job.key, "title": job.title, "size": job.size,
               "seconds": round(time.monotonic() - started, 3), **record}

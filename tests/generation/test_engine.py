@@ -122,7 +122,7 @@ def test_resume_cleans_up_and_redoes_exactly_the_unfinished_clips(reference_run,
     dropped_row = json.loads(lines[1])["id"]
     (folder / json.loads(lines[4])["path"]).unlink()
     manifest.write_text("".join(lines[:1] + lines[2:5]) + lines[5][: len(lines[5]) // 2])
-    (folder / "rain" / ".rain-00002.wav.abc.tmp").write_bytes(b"half a wav")
+    (folder / "rain" / ".synthaudio-rain-00002.wav.abc.tmp").write_bytes(b"half a wav")
     summary = generate_clips(prompts, folder, **TINY_AUDIOLDM2)
     assert summary.skipped == 3 and summary.written == 3  # row 1 (no row), row 4 (no file), row 5 (torn)
     assert dropped_row in rows_by_id(folder)

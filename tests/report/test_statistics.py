@@ -212,7 +212,7 @@ def test_detectable_difference_grows_with_speaker_effects_and_flags_small_effect
 
 
 def records_of(name, correct, groups, seeds, sha="abc", labels=("yes", "no")):
-    """Evaluation results as synthaudio.evaluation writes them, one per training seed."""
+    """Evaluation results as synthaudio.recognition.evaluation writes them, one per training seed."""
     return [{"file": f"{name}/seed{seed}/eval.json", "labels": list(labels), "test_manifest_sha256": sha,
              "split": "test", "noise": None, "train_seed": seed,
              "predictions": [{"id": f"clip{i}", "group": group, "label": "yes", "predicted": "yes" if ok else "no",
