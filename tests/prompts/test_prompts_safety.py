@@ -40,7 +40,8 @@ def test_the_study_published_lists_pass_the_filter(name):
 @pytest.mark.parametrize(("lists", "message"), [
     ({"dog": ["barking", "slutty", "loud"]},
      "'dog' entry 2 of 3 is flagged as offensive by the safety filter; replace it"),
-    ({"dog": ["barking"], "rain": ["soft", "", "wet"]}, "'rain' entry 2 of 3 is empty or not a string; remove it or write a descriptor"),
+    ({"dog": ["barking"], "rain": ["soft", "", "wet"]},
+     "'rain' entry 2 of 3 is empty or not a string; remove it or write a descriptor"),
 ])
 def test_a_user_descriptor_file_with_a_bad_entry_is_refused_with_label_and_position(tmp_path, lists, message):
     path = tmp_path / "mine.json"
