@@ -26,6 +26,7 @@ from typing import Any
 
 import numpy as np
 
+from synthaudio.errors import ConfigError
 from synthaudio.prompts.label import label_prompt
 
 log = logging.getLogger("synthaudio.prompts")
@@ -109,6 +110,10 @@ class RelevanceSettings:
     threshold: float = DEFAULT_THRESHOLD  # min cosine(descriptor, label prompt); sound, music, action
     model: str = DEFAULT_MODEL
     generic: frozenset[str] = field(default=GENERIC, repr=False)
+
+    def __post_init__(self) -> None:
+        if not -1.0 <= self.threshold <= 1.0:
+            raise ConfigError(f"--relevance-threshold is a cosine similarity between -1 and 1, got {self.threshold}")
 
     def record(self, domain: str) -> dict[str, Any]:
         if not self.enabled:

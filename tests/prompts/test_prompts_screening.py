@@ -116,3 +116,9 @@ def test_no_flagged_word_in_any_file_the_prompts_command_writes(tmp_path, llm_se
         assert flagged == [], path.name
     captions = json.loads((tmp_path / "caption.json").read_text())["provenance"]
     assert captions["dropped"] == {"dog": {"offensive": 1}}
+
+
+def test_a_threshold_outside_the_cosine_range_is_refused():
+    result = CliRunner().invoke(app, ["prompts", "--labels", "dog", "--domain", "sound", "--clips-per-class", "2",
+                                      "--strategy", "llm", "--relevance-threshold", "2", "--out", "p.json"])
+    assert str(result.exception) == "--relevance-threshold is a cosine similarity between -1 and 1, got 2.0"
