@@ -142,7 +142,8 @@ def main() -> None:
     labels = ESC50[: args.classes]
     reference = descriptors_for_labels(REFERENCE / "esc50.json", labels)
     request = DescriptorRequest("sound", count=10, context="ESC-50 environmental sounds", retries=args.retries,
-                                seed=args.seed, min_count=3)
+                                seed=args.seed, min_count=3,
+                                on_label=lambda label, status: print(f"  {label}: {status}", file=sys.stderr))
     llm = make_llm("smollm2")
     start = time.perf_counter()
     screen = RecordingScreen("sound", request.relevance)

@@ -11,9 +11,10 @@
 
 DEFAULT_THRESHOLD was chosen on data, not on test results: on the study's published GTZAN, UCF101 and
 ActivityNet descriptor lists (ESC-50's are kept out: the benchmark measures on them), it is the highest
-similarity that still keeps 80% of a class's own descriptors (83% at 0.12; 20% of random English adjectives pass
-it as well, so it drops clearly unrelated words, not weak ones: a good word dropped costs an LLM call). The best
-balanced accuracy, at 0.21, would drop half of the study's own words. `python benchmarks/prompt_quality.py
+similarity that still keeps 80% of a class's own descriptors (83% at 0.12, where about two thirds of random
+English adjectives pass as well: it drops clearly unrelated words, not weak ones, since a good word dropped costs
+an LLM call). The best balanced accuracy, at 0.21, would drop half of the study's own words.
+`python benchmarks/prompt_quality.py
 --choose-threshold` recomputes it.
 """
 
