@@ -3,7 +3,9 @@
 An answer is cleaned up (preambles, numbering, bullets, quotes, trailing periods), then validated: exactly K
 items, each at most 3 words, no duplicates, no echo of the label, no leftover markup, not copied from the worked
 example. After a rejected answer the question is asked again, with what was wrong, up to `retries` times (with
-a new seed each time); then one LLMError.
+a new seed each time); then one LLMError. A valid answer then passes the screen (screening.py): offensive words,
+generic praise and words unrelated to the class (or, for speech, that the voice cannot realise) are dropped, counted
+in the provenance, and re-asked; kept words add up across answers.
 Lists are cached in a descriptor file (see descriptor_file.py), one label at a time, so a failed run keeps the
 lists it already had.
 """

@@ -14,8 +14,7 @@ ActivityNet descriptor lists (ESC-50's are kept out: the benchmark measures on t
 similarity that still keeps 80% of a class's own descriptors (83% at 0.12, where about two thirds of random
 English adjectives pass as well: it drops clearly unrelated words, not weak ones, since a good word dropped costs
 an LLM call). The best balanced accuracy, at 0.21, would drop half of the study's own words.
-`python benchmarks/prompt_quality.py
---choose-threshold` recomputes it.
+`python benchmarks/prompt_quality.py --choose-threshold` recomputes it; see docs/prompts.md.
 """
 
 import functools
