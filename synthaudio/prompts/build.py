@@ -17,6 +17,7 @@ from synthaudio.prompts.descriptor_file import descriptors_for_labels
 from synthaudio.prompts.descriptors import DEFAULT_COUNTS, DescriptorRequest, collect_descriptors
 from synthaudio.prompts.label import TEMPLATES, check_domain, label_prompt
 from synthaudio.prompts.promptfile import PromptSet
+from synthaudio.prompts.relevance import RelevanceSettings
 from synthaudio.seeding import rng
 
 STRATEGIES = ("label", "llm", "caption")
@@ -117,6 +118,7 @@ class PromptRequest:
     negative_prompt: str | None = None  # "auto": the domain's default
     llm_backend: str | None = None  # None: smollm2 where an LLM is needed
     llm_options: LLMOptions = field(default_factory=LLMOptions)
+    relevance: RelevanceSettings = field(default_factory=RelevanceSettings)  # screen of LLM descriptors
 
 
 def _check_request(request: PromptRequest) -> None:
@@ -162,7 +164,8 @@ def make_prompt_set(request: PromptRequest, on_label=None) -> PromptSet:
     else:
         descriptor_request = DescriptorRequest(
             request.domain, count=request.num_descriptors or DEFAULT_COUNTS[request.domain], context=request.context,
-            retries=request.retries, seed=request.seed, on_label=on_label)
+            retries=request.retries, seed=request.seed, on_label=on_label,
+            min_count=request.descriptors_per_prompt, relevance=request.relevance)
         descriptors, provenance = collect_descriptors(make_llm(backend, request.llm_options), request.labels,
                                                       descriptor_request, request.descriptors_cache)
         if request.descriptors_cache is not None:

@@ -17,6 +17,8 @@ from synthaudio.llm import ChatModel, LLMError
 from synthaudio.prompts.descriptor_file import match_key
 from synthaudio.prompts.instructions import DEFAULT_CONTEXT, caption_messages
 from synthaudio.prompts.label import check_domain, label_words
+from synthaudio.prompts.safety import is_offensive
+from synthaudio.prompts.screening import SAFETY
 from synthaudio.seeding import derive_seed
 
 log = logging.getLogger("synthaudio.prompts")
@@ -28,6 +30,7 @@ DEFAULT_NEGATIVE_PROMPTS = {
     "speech": "noisy, distorted, music, several voices",
 }
 MIN_WORDS, MAX_WORDS = 4, 40
+OFFENSIVE = "offensive (flagged by the safety filter)"
 BATCH = 10  # captions asked for per request: longer answers drift in small models
 _MARKER = re.compile(r"^\s*(?:\(?\d{1,3}\s*[.):\]]|[-*•·+–—])\s*")
 _INTRO = re.compile(r"^(?:here|sure|okay|ok|certainly|of course)\b|\bcaptions?\b", re.IGNORECASE)
@@ -60,6 +63,8 @@ def mentions_label(caption: str, label: str) -> bool:
 
 def caption_problem(caption: str, label: str) -> str | None:
     """Why `caption` cannot be used for `label`, or None."""
+    if is_offensive(caption):
+        return OFFENSIVE
     words = caption.split()
     if caption.endswith(":") or _INTRO.search(caption):
         return "an introduction, not a caption"
@@ -92,8 +97,10 @@ class CaptionRequest:
             raise ConfigError(f"--retries must be 0 or more, got {self.retries}")
 
 
-def ask_captions(llm: ChatModel, label: str, request: CaptionRequest) -> tuple[list[str], int]:
-    """(captions, requests used): `request.count` distinct valid captions; LLMError when the requests run out."""
+def ask_captions(llm: ChatModel, label: str, request: CaptionRequest, tally: dict[str, int] | None = None
+                 ) -> tuple[list[str], int]:
+    """(captions, requests used): `request.count` distinct valid captions; LLMError when the requests run out.
+    `tally` counts the rejected captions per reason (offensive ones are never kept, logged or listed)."""
     kept: list[str] = []
     seen: set[str] = set()
     rejected: dict[str, int] = {}
@@ -114,6 +121,8 @@ def ask_captions(llm: ChatModel, label: str, request: CaptionRequest) -> tuple[l
                 why = "a repeat"
             if why is not None:
                 rejected[why] = rejected.get(why, 0) + 1
+                if tally is not None:
+                    tally[why] = tally.get(why, 0) + 1
                 continue
             seen.add(key)
             kept.append(caption if caption[-1] in ".!?" else caption + ".")
@@ -132,13 +141,17 @@ def collect_captions(llm: ChatModel, labels: list[str], request: CaptionRequest
     """Captions of every label, and their provenance."""
     found: dict[str, list[str]] = {}
     requests: dict[str, int] = {}
+    offensive: dict[str, int] = {}
     for label in labels:
-        found[label], requests[label] = ask_captions(llm, label, request)
+        tally: dict[str, int] = {}
+        found[label], requests[label] = ask_captions(llm, label, request, tally)
+        offensive[label] = tally.get(OFFENSIVE, 0)
         if request.on_label:
             request.on_label(label, f"{requests[label]} request{'s' if requests[label] > 1 else ''}")
     instruction = caption_messages("{label}", request.domain, request.count, request.context, avoid=[])
     provenance = {"llm": llm.provenance(), "domain": request.domain, "context": request.context,
                   "num_captions": request.count, "retries": request.retries, "seed": request.seed,
                   "instruction": {"system": instruction[0]["content"], "question": instruction[1]["content"]},
-                  "requests": requests}
+                  "requests": requests, "safety": SAFETY, "dropped": {label: {"offensive": n}
+                                                                     for label, n in offensive.items()}}
     return found, provenance

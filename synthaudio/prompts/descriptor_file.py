@@ -15,6 +15,7 @@ from typing import Any
 
 from synthaudio.errors import ConfigError
 from synthaudio.fsutil import write_text_atomic
+from synthaudio.prompts.safety import is_offensive
 
 FORMAT = "synthaudio.descriptors/1"
 
@@ -46,14 +47,23 @@ def _load_json(path: Path) -> Any:
         raise ConfigError(f"{path}: not UTF-8 text; expected a JSON descriptor file") from None
 
 
-def _check_lists(path: Path, mapping: Any, where: str) -> dict[str, list[str]]:
+def _check_lists(path: Path, mapping: Any, where: str, screen: bool = False) -> dict[str, list[str]]:
+    """The lists of `mapping`, refused with the label and position of the first bad entry (empty, not a string,
+    or, with `screen`, flagged by the safety filter)."""
     if not isinstance(mapping, dict) or not mapping:
         raise ConfigError(f"{path}: {where} must be a non-empty JSON object mapping each label to a list of "
                           "descriptors")
     seen: dict[str, str] = {}
     for key, value in mapping.items():
-        if not isinstance(value, list) or not value or not all(isinstance(v, str) and v.strip() for v in value):
+        if not isinstance(value, list) or not value:
             raise ConfigError(f"{path}: '{key}' must map to a non-empty list of descriptor strings")
+        for position, item in enumerate(value, start=1):
+            if not isinstance(item, str) or not item.strip():
+                raise ConfigError(f"{path}: '{key}' entry {position} of {len(value)} is empty or not a string; "
+                                  "remove it or write a descriptor")
+            if screen and is_offensive(item):
+                raise ConfigError(f"{path}: '{key}' entry {position} of {len(value)} is flagged as offensive by "
+                                  "the safety filter; replace it")
         other = seen.setdefault(match_key(key), key)
         if other != key:
             raise ConfigError(f"{path}: keys '{other}' and '{key}' name the same label; keep one of them")
@@ -72,24 +82,25 @@ def _distinct(items: list[str]) -> list[str]:
     return kept
 
 
-def read_descriptor_entries(path: Path | str) -> dict[str, DescriptorEntry]:
-    """Every list in a descriptor file (either shape), with its provenance where the file has one."""
+def read_descriptor_entries(path: Path | str, screen: bool = False) -> dict[str, DescriptorEntry]:
+    """Every list in a descriptor file (either shape), with its provenance where the file has one; with `screen`,
+    a list holding a word the safety filter flags is refused (naming its label and position)."""
     path = Path(path)
     data = _load_json(path)
     if isinstance(data, dict) and "format" in data:
         if data["format"] != FORMAT:
             raise ConfigError(f"{path}: field 'format' is '{data['format']}', expected '{FORMAT}'")
-        lists = _check_lists(path, data.get("descriptors"), "field 'descriptors'")
+        lists = _check_lists(path, data.get("descriptors"), "field 'descriptors'", screen)
         provenance = data.get("provenance", {})
         if not isinstance(provenance, dict):
             raise ConfigError(f"{path}: field 'provenance' must be an object: label -> provenance")
         return {key: DescriptorEntry(value, dict(provenance.get(key) or {})) for key, value in lists.items()}
-    return {key: DescriptorEntry(value) for key, value in _check_lists(path, data, "the file").items()}
+    return {key: DescriptorEntry(value) for key, value in _check_lists(path, data, "the file", screen).items()}
 
 
 def descriptors_for_labels(path: Path | str, labels: list[str]) -> dict[str, list[str]]:
     """label -> its list from the file at `path`; every label missing from the file is named in one error."""
-    entries = read_descriptor_entries(path)
+    entries = read_descriptor_entries(path, screen=True)
     by_key = {match_key(key): entry.descriptors for key, entry in entries.items()}
     missing = [label for label in labels if match_key(label) not in by_key]
     if missing:

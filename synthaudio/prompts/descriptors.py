@@ -3,7 +3,9 @@
 An answer is cleaned up (preambles, numbering, bullets, quotes, trailing periods), then validated: exactly K
 items, each at most 3 words, no duplicates, no echo of the label, no leftover markup, not copied from the worked
 example. After a rejected answer the question is asked again, with what was wrong, up to `retries` times (with
-a new seed each time); then one LLMError.
+a new seed each time); then one LLMError. A valid answer then passes the screen (screening.py): offensive words,
+generic praise and words unrelated to the class (or, for speech, that the voice cannot realise) are dropped, counted
+in the provenance, and re-asked; kept words add up across answers.
 Lists are cached in a descriptor file (see descriptor_file.py), one label at a time, so a failed run keeps the
 lists it already had.
 """
@@ -30,6 +32,9 @@ from synthaudio.prompts.instructions import (
     instruction_record,
 )
 from synthaudio.prompts.label import check_domain, label_words
+from synthaudio.prompts.relevance import RelevanceSettings
+from synthaudio.prompts.safety import offensive_items
+from synthaudio.prompts.screening import DescriptorScreen
 from synthaudio.seeding import derive_seed
 
 log = logging.getLogger("synthaudio.prompts")
@@ -134,10 +139,13 @@ class DescriptorRequest:
     examples: bool = True
     max_tokens: int | None = None  # None: enough for `count` short items
     on_label: Callable[[str, str], None] | None = field(default=None, repr=False)  # (label, "cached"|"asked")
+    min_count: int | None = None  # fewest screened descriptors accepted when the attempts run out; None: count
+    relevance: RelevanceSettings = field(default_factory=RelevanceSettings)
 
     def __post_init__(self) -> None:
         check_domain(self.domain)
         self.count = self.count if self.count is not None else DEFAULT_COUNTS[self.domain]
+        self.min_count = self.count if self.min_count is None else min(self.min_count, self.count)
         self.context = self.context or DEFAULT_CONTEXT[self.domain]
         if self.count < 1:
             raise ConfigError(f"--num-descriptors must be at least 1, got {self.count}")
@@ -145,12 +153,20 @@ class DescriptorRequest:
             raise ConfigError(f"--retries must be 0 or more, got {self.retries}")
 
 
-def ask_descriptors(llm: ChatModel, label: str, request: DescriptorRequest) -> tuple[list[str], int]:
-    """(descriptors, attempts used) for `label`; LLMError after 1 + retries unusable answers."""
+def ask_descriptors(llm: ChatModel, label: str, request: DescriptorRequest,
+                    screen: DescriptorScreen | None = None) -> tuple[list[str], int]:
+    """(descriptors, attempts used) for `label`; LLMError after 1 + retries answers without enough usable items.
+
+    An answer must pass `descriptor_problems` as a whole; then `screen` (see screening.py) drops offensive,
+    generic, unrelated or (speech) unrealisable items, counting them in `screen.tally[label]`, and the kept items
+    add up across answers until `request.count` are found. When the attempts run out with at least
+    `request.min_count` kept, those are returned.
+    """
     count = request.count
     copied_from = example_descriptors(request.domain, label) if request.examples else set()
     max_tokens = request.max_tokens or 6 * count + 24  # a numbered item of <= 3 words: ~6 tokens
     problems: list[str] = []
+    kept: list[str] = []
     attempts = 1 + request.retries
     for attempt in range(1, attempts + 1):
         messages = descriptor_messages(label, request.domain, count, request.context, request.examples, problems)
@@ -160,9 +176,20 @@ def ask_descriptors(llm: ChatModel, label: str, request: DescriptorRequest) -> t
         problems = descriptor_problems(items, label, count, copied_from)
         if getattr(answer, "truncated", False):
             problems.insert(0, f"it was cut off at {max_tokens} tokens, so it was too long")
-        if not problems:
+        if not problems and screen is None:
             return items, attempt
+        if not problems:
+            fresh = [item for item in items if item.casefold() not in {k.casefold() for k in kept}]
+            good, problems = screen.sort(label, fresh)
+            kept.extend(good[:count - len(kept)])
+            if len(kept) == count:
+                return kept, attempt
+            problems.append(f"{count - len(kept)} more needed")
         log.info("%s: answer %d for '%s' rejected: %s", llm.backend, attempt, label, "; ".join(problems))
+    if screen is not None and len(kept) >= request.min_count:
+        log.info("%s: kept %d of %d descriptors for '%s' after %d answers", llm.backend, len(kept), count, label,
+                 attempts)
+        return kept, attempts
     raise LLMError(f"{_llm_name(llm)} gave no usable list of {count} descriptors for '{label}' in {attempts} "
                    f"attempts (last answer: {'; '.join(problems)}); raise --retries, use a stronger --llm, or "
                    "pass a descriptor file with --descriptors")
@@ -174,30 +201,41 @@ def _llm_name(llm: ChatModel) -> str:
 
 
 def collect_descriptors(llm: ChatModel, labels: list[str], request: DescriptorRequest,
-                        cache_path: Path | str | None = None) -> tuple[dict[str, list[str]], dict[str, Any]]:
+                        cache_path: Path | str | None = None, screen: DescriptorScreen | None = None
+                        ) -> tuple[dict[str, list[str]], dict[str, Any]]:
     """Descriptors of every label, from the cache where it holds a list made for the same request, else asked.
 
+    Every asked list passes the screen (screening.py: offensive words, then relevance) before it is cached.
     Each new list is added to the cache (atomically) as soon as it passes validation, so a run that fails on a
-    later label keeps the earlier ones, and a list in the cache is only ever replaced by a valid one.
+    later label keeps the earlier ones, and a list in the cache is only ever replaced by a valid one. A cached
+    list made under other screen settings, or holding a word the safety filter flags, is asked again.
     Returns (label -> descriptors, provenance).
     """
     cache: dict[str, DescriptorEntry] = read_descriptor_cache(cache_path) if cache_path else {}
     by_key = {match_key(label): label for label in cache}
-    settings = {"domain": request.domain, "context": request.context, "count": request.count}
+    screen = screen or DescriptorScreen(request.domain, request.relevance)
+    settings = {"domain": request.domain, "context": request.context, "count": request.count,
+                "screen": screen.settings()}
     instruction = instruction_record(request.domain, request.count, request.context, request.examples)
     found: dict[str, list[str]] = {}
     made_by: dict[str, str] = {}
+    dropped: dict[str, dict[str, int]] = {}
+    ignored: dict[str, list[str]] = {}
     for label in labels:
         cached = cache.get(by_key.get(match_key(label), ""))
-        if cached is not None and cached.made_for(settings):
+        if cached is not None and cached.made_for(settings) and not offensive_items(cached.descriptors):
             found[label] = cached.descriptors
             made_by[label] = _maker(cached.provenance)
+            dropped[label] = dict(cached.provenance.get("dropped") or {})
+            ignored[label] = list(cached.provenance.get("ignored") or [])
             if request.on_label:
                 request.on_label(label, "cached")
             continue
-        descriptors, used = ask_descriptors(llm, label, request)
+        descriptors, used = ask_descriptors(llm, label, request, screen)
         found[label] = descriptors
         made_by[label] = _maker(llm.provenance())
+        dropped[label] = screen.counts(label)
+        ignored[label] = list(screen.ignored.get(label, []))
         if request.on_label:
             request.on_label(label, f"asked ({used} attempt{'s' if used > 1 else ''})")
         if cache_path:
@@ -205,13 +243,17 @@ def collect_descriptors(llm: ChatModel, labels: list[str], request: DescriptorRe
             if stale_key is not None:
                 cache.pop(stale_key)
             cache[label] = DescriptorEntry(descriptors, {**settings, **llm.provenance(), "attempts": used,
-                                                         "seed": request.seed, "instruction": instruction})
+                                                         "seed": request.seed, "instruction": instruction,
+                                                         "screen_applied": screen.applied(),
+                                                         "dropped": dropped[label], "ignored": ignored[label]})
             by_key[match_key(label)] = label
             write_descriptor_cache(cache_path, cache)
     # Attempts and cache hits stay out of this record (they are in the cache's own provenance), so that a rerun
-    # served from the cache writes the same prompts file.
+    # served from the cache writes the same prompts file. Offensive words are counted under "dropped", never listed.
     provenance = {"llm": llm.provenance(), **settings, "retries": request.retries, "seed": request.seed,
-                  "instruction": instruction, "made_by": made_by}
+                  "instruction": instruction, "made_by": made_by, "dropped": dropped}
+    if request.domain == "speech":
+        provenance["descriptors_ignored"] = ignored  # "descriptors" (written by build) are the applied ones
     return found, provenance
 
 

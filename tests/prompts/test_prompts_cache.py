@@ -8,6 +8,7 @@ from prompts_helpers import chat_reply, error_reply, last_user_text, numbered
 from synthaudio.errors import ConfigError
 from synthaudio.llm import LLMError, LLMOptions, RetryPolicy, make_llm
 from synthaudio.prompts.descriptors import DescriptorRequest, collect_descriptors
+from synthaudio.prompts.relevance import RelevanceSettings
 
 LISTS = {
     "dog": ["barking", "growling", "howling", "whining", "yelping", "panting", "snarling", "loud", "sharp", "playful"],
@@ -33,7 +34,9 @@ def llm(llm_server):
 
 
 def request(count=10):
-    return DescriptorRequest("sound", count=count, context="ESC-50 environmental sounds", retries=1, seed=0)
+    # Caching only: the relevance screen (tested in test_prompts_screening.py) stays off.
+    return DescriptorRequest("sound", count=count, context="ESC-50 environmental sounds", retries=1, seed=0,
+                             relevance=RelevanceSettings(enabled=False))
 
 
 def test_a_failed_run_keeps_the_lists_it_got_and_the_rerun_asks_only_for_the_rest(tmp_path, llm, llm_server):

@@ -95,7 +95,7 @@ def test_missing_labels_name_every_one(tmp_path):
 def test_llm_strategy_end_to_end_then_served_from_the_cache(tmp_path, llm_server):
     answers = {"'dog'": ["barking", "growling", "howling", "whining", "yelping", "panting", "snarling", "loud",
                          "sharp", "playful"],
-               "'rain'": ["pattering", "dripping", "steady", "splashing", "soft", "heavy", "drumming", "wet",
+               "'rain'": ["pattering", "dripping", "downpour", "splashing", "soft", "heavy", "drumming", "wet",
                           "gurgling", "hissing"]}
     llm_server.handler = lambda request: chat_reply(numbered(next(v for k, v in answers.items()
                                                                   if k in last_user_text(request))))

@@ -55,7 +55,7 @@ def test_camel_case_and_spaced_keys_match(tmp_path):
     ("{}", "the file must be a non-empty JSON object"),
     ('{"dog": "barking"}', "'dog' must map to a non-empty list of descriptor strings"),
     ('{"dog": []}', "'dog' must map to a non-empty list of descriptor strings"),
-    ('{"dog": ["barking", 3]}', "'dog' must map to a non-empty list of descriptor strings"),
+    ('{"dog": ["barking", 3]}', "'dog' entry 2 of 2 is empty or not a string"),
     ('{"Car horn": ["a"], "car_horn": ["b"]}', "keys 'Car horn' and 'car_horn' name the same label; keep one"),
     ('{"format": "other/2", "descriptors": {}}', "field 'format' is 'other/2', expected 'synthaudio.descriptors/1'"),
 ])

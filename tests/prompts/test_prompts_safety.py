@@ -1,0 +1,59 @@
+"""The offensive-language filter: listed words in their inflected forms are caught, harmless words that contain a
+listed string are not, and a user's descriptor file with an offensive or empty entry is refused by position."""
+
+import json
+
+import pytest
+from prompts_helpers import paper_file
+
+from synthaudio.errors import ConfigError
+from synthaudio.prompts.descriptor_file import descriptors_for_labels, read_descriptor_entries
+from synthaudio.prompts.safety import is_offensive, offensive_items
+
+# The words the offline LLM really wrote into the demo's cache (and forms of them), next to ordinary words that
+# hold a listed string inside them.
+CAUGHT = ["slutty", "bitchy", "Slutty", "bitchiness", "sluts", "very bitchy", "slut-like"]
+HARMLESS = ["class", "Scunthorpe", "classic", "assess", "bass", "title", "cocktail", "grasshopper", "shell",
+            "hello", "therapist", "buttery", "hoarse", "raspy", "sharp", "barking", "whizzing", "tinkling"]
+
+
+@pytest.mark.parametrize("text", CAUGHT)
+def test_listed_words_are_caught_in_their_inflected_forms(text):
+    assert is_offensive(text)
+
+
+@pytest.mark.parametrize("text", HARMLESS)
+def test_harmless_words_containing_a_listed_string_pass(text):
+    assert not is_offensive(text)
+
+
+def test_offensive_items_keeps_order_and_checks_each_item():
+    assert offensive_items(["gentle", "slutty", "class", "bitchy"]) == ["slutty", "bitchy"]
+
+
+@pytest.mark.parametrize("name", ["esc50", "gtzan", "ucf101", "activitynet"])
+def test_the_study_published_lists_pass_the_filter(name):
+    lists = json.loads(paper_file(name).read_text())
+    assert [item for items in lists.values() for item in offensive_items(items)] == []
+
+
+@pytest.mark.parametrize(("lists", "message"), [
+    ({"dog": ["barking", "slutty", "loud"]},
+     "'dog' entry 2 of 3 is flagged as offensive by the safety filter; replace it"),
+    ({"dog": ["barking"], "rain": ["soft", "", "wet"]},
+     "'rain' entry 2 of 3 is empty or not a string; remove it or write a descriptor"),
+])
+def test_a_user_descriptor_file_with_a_bad_entry_is_refused_with_label_and_position(tmp_path, lists, message):
+    path = tmp_path / "mine.json"
+    path.write_text(json.dumps(lists))
+    with pytest.raises(ConfigError) as error:
+        descriptors_for_labels(path, ["dog"])
+    assert str(error.value) == f"{path}: {message}"
+    assert "slutty" not in str(error.value)
+
+
+def test_a_cache_file_is_read_without_screening_so_an_old_flagged_list_is_asked_again(tmp_path):
+    path = tmp_path / "cache.json"
+    path.write_text(json.dumps({"format": "synthaudio.descriptors/1", "descriptors": {"eight": ["thin", "slutty"]},
+                                "provenance": {}}))
+    assert read_descriptor_entries(path)["eight"].descriptors == ["thin", "slutty"]
