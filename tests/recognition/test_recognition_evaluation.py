@@ -1,4 +1,5 @@
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -103,9 +104,9 @@ def test_evaluation_keeps_every_test_clips_prediction_with_its_group(trained_run
 
 def test_many_classes_keep_the_top_five_probabilities():
     import torch
-    from synthaudio.evaluation import clip_predictions
 
     from synthaudio.manifest import Clip
+    from synthaudio.recognition.evaluation import clip_predictions
 
     labels = [f"class{i}" for i in range(12)]
     logits = torch.arange(24, dtype=torch.float32).reshape(2, 12) % 7
@@ -119,12 +120,16 @@ def test_many_classes_keep_the_top_five_probabilities():
 
 
 def test_the_study_evaluate_stage_keeps_the_predictions(trained_run, tones, cache_dir, tmp_path):
-    from synthaudio.study.plan import Job
-    from synthaudio.study.recognition import EVALUATION, run_evaluate
+    from synthaudio.study.plan import Data, StageRef
+    from synthaudio.study.recognition import EVALUATION, RUN_FOLDER, EvaluateStage
+    from synthaudio.study.stages import StageRun
 
-    params = {"run": str(trained_run.run_dir), "test": str(tones), "split": "test", "noise": None,
-              "noise_split": None, "snr_db": None, "seed": 0, "cache_dir": str(cache_dir)}
-    run_evaluate(Job("evaluate", "k" * 64, str(tmp_path), {}, params, None, "evaluate"))
+    training = tmp_path / "train"  # a training stage's folder holds its run folder
+    training.mkdir()
+    (training / RUN_FOLDER).symlink_to(Path(trained_run.run_dir))
+    spec = EvaluateStage(StageRef("k" * 64, training), Data(Path(tones), "t"), "test", None, None, None, 0,
+                         Path(cache_dir))
+    spec.run(StageRun(tmp_path, tmp_path, None, "evaluate"))
     stored = json.loads((tmp_path / EVALUATION).read_text())
     test = [clip.id for clip in read_manifest(tones) if clip.split == "test"]
     assert [row["id"] for row in stored["predictions"]] == test and stored["metrics"]["num_clips"] == len(test)

@@ -6,6 +6,7 @@ import pytest
 from synthaudio.prompts.build import build_prompt_set
 from synthaudio.prompts.promptfile import write_prompts
 from synthaudio.study.prompting import MATERIAL, build_pool_prompts
+from synthaudio.study.schema import PromptsEntry
 
 LABELS = ["dog", "car_horn"]
 
@@ -16,14 +17,14 @@ def material(folder, strategy):
                                                 for label in LABELS}}
     write_prompts(folder / MATERIAL, build_prompt_set(LABELS, "sound", strategy, 1, 7, provenance={"llm": "x"},
                                                       **made))
-    return {"labels": LABELS, "domain": "sound", "seed": 7, "prompt_folder": str(folder),
-            "prompts": {"strategy": strategy, "llm": {"backend": "openai"}, "options": {}}}
+    return PromptsEntry(strategy=strategy, llm={"backend": "openai"})
 
 
 @pytest.mark.parametrize("strategy", ["llm", "caption"])
 def test_prompts_of_fewer_clips_are_a_prefix(tmp_path, strategy):
-    params = material(tmp_path, strategy)
-    small, large = build_pool_prompts(params, 3), build_pool_prompts(params, 9)
+    entry = material(tmp_path, strategy)
+    small = build_pool_prompts(LABELS, "sound", entry, 7, tmp_path, 3)
+    large = build_pool_prompts(LABELS, "sound", entry, 7, tmp_path, 9)
     for label in LABELS:
         assert large.prompts[label][:3] == small.prompts[label]
         assert len(set(large.prompts[label])) > 1  # clips differ
@@ -31,6 +32,6 @@ def test_prompts_of_fewer_clips_are_a_prefix(tmp_path, strategy):
 
 
 def test_label_prompts_need_no_material():
-    params = {"labels": LABELS, "domain": "sound", "seed": 0, "prompt_folder": None,
-              "prompts": {"strategy": "label", "options": {}}}
-    assert build_pool_prompts(params, 2).prompts == {"dog": ["dog sound"] * 2, "car_horn": ["car horn sound"] * 2}
+    entry = PromptsEntry(strategy="label")
+    assert build_pool_prompts(LABELS, "sound", entry, 0, None, 2).prompts == {"dog": ["dog sound"] * 2,
+                                                                              "car_horn": ["car horn sound"] * 2}
