@@ -2,9 +2,14 @@
 
 FOLDER/
   report.md                  protocol, datasets (real test clips, chance), every table, links to the plots
-  results.csv, results.json  one row per evaluation (per seed); results.json also holds per-class metrics
+  results.csv, results.json  one row per evaluation (per seed); results.json also holds per-class metrics and the
+                             evidence (intervals, comparisons, power), so a report can be rebuilt without the study
   datasets.csv, zero_shot.csv, quantity.csv, real_fraction.csv, per_class_precision.csv, class_filter.csv,
-  clip_filter.csv, speech_augment.csv       (those the study's experiments produce)
+  clip_filter.csv, speech_augment.csv       (those the study's experiments produce; the aggregated tables carry
+                             <metric>_ci_low / <metric>_ci_high, the 95% interval of each condition)
+  intervals.csv              every condition (all seeds of one setting on one test set) with its intervals
+  comparisons.csv            every paired comparison the experiments declared: difference, interval, p, Holm p
+  test_sets.csv              each test set's power: the smallest accuracy difference it detects with 80% power
   zero_shot_accuracy.png, quantity.png, real_fraction.png, per_class_precision.png, snr.png
   confusion/<condition>.png  confusion matrices summed over seeds (clean test)
 """

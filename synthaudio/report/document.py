@@ -4,14 +4,15 @@ import math
 import os
 import shutil
 from collections import defaultdict
+from collections.abc import Sequence
 from pathlib import Path
 
 import pandas as pd
 
 from synthaudio.fsutil import atomic_write, write_text_atomic
 from synthaudio.naming import safe_name
-from synthaudio.report import plots, tables
-from synthaudio.report.results import StudyResults
+from synthaudio.report import evidence, plots, tables
+from synthaudio.report.results import StudyResults, setting_key
 
 VALIDATION_TEXT = ("**Protocol: validation.** Every model is selected (best epoch, learning-rate schedule) on a "
                    "validation split, never on the test split, and the class-level filter's per-class precision is "
@@ -40,17 +41,20 @@ class _Report:
         self.chance = {d["dataset"]: d["chance"] for d in results.datasets}
 
     def section(self, title: str, table: pd.DataFrame, shown: pd.DataFrame, csv: str, intro: str = "",
-                image: str | None = None, terminal: bool = True) -> None:
-        _write_csv(table, self.folder / csv)
+                image: str | None = None, terminal: bool = True, notes: Sequence[str] = ()) -> None:
+        _write_csv(table.drop(columns=[tables.KEY], errors="ignore"), self.folder / csv)
         marker = " (OPTIMISTIC: paper protocol)" if self.results.optimistic else ""
         self.markdown += [f"## {title}{marker}", ""]
         if intro:
             self.markdown += [intro, ""]
+        if notes:
+            self.markdown += [" ".join(notes), ""]
         self.markdown += [tables.markdown(shown), f"Table: [{csv}]({csv})", ""]
         if image:
             self.markdown += [f"![{title}]({image})", ""]
         if terminal:
             self.terminal += ["", f"{title}{marker}", tables.text_table(shown)]
+            self.terminal += [f"  {note}" for note in notes if note.startswith("No interval")]
 
 
 def write_report(results: StudyResults, folder: Path | str) -> tuple[Path, str]:
@@ -78,16 +82,21 @@ def _write_all(results: StudyResults, folder: Path) -> str:
     report = _Report(results, folder)
     results.save(folder / "results.json")
     _write_csv(tables.results_table(results), folder / "results.csv")
+    _write_csv(tables.intervals_table(results), folder / "intervals.csv")
     _header(report)
     _zero_shot(report)
     _quantity(report)
     _real_fraction(report)
     _filters(report)
     _speech(report)
+    _comparisons(report)
     _confusions(report)
     report.markdown += ["## Files", "",
                         "- every evaluation, per seed: [results.csv](results.csv) (per-class metrics and confusion "
                         "matrices: results.json)",
+                        "- every condition (all seeds of one setting on one test set) with its 95% intervals: "
+                        "[intervals.csv](intervals.csv); every paired comparison: [comparisons.csv](comparisons.csv); "
+                        "each test set's power: [test_sets.csv](test_sets.csv)",
                         "- each row names its training run (column `run`: a complete run folder, usable on its own, "
                         "e.g. `synthaudio evaluate --run RUN --test OTHER_MANIFEST`) and its evaluation file "
                         "(column `evaluation`)", ""]
@@ -110,9 +119,8 @@ def _header(report: _Report) -> None:
         report.terminal += ["WARNING: clips from RANDOM-WEIGHT generators (" +
                             ", ".join(results.random_weight_generators) + ") are noise; their results only prove "
                             "the pipeline"]
-    report.markdown += [f"Seeds: {seeds}. Each number is the mean ± sample standard deviation over seeds (n = number "
-                        "of runs) on the real TEST split unless said otherwise. Metrics: accuracy, UAR (macro "
-                        "recall), macro-F1. Executor: " + results.executor + ".", ""]
+    report.markdown += [f"Seeds: {seeds}. " + _numbers_text(results) + " Metrics: accuracy, UAR (macro recall), "
+                        "macro-F1. Executor: " + results.executor + ".", ""]
     for note in results.notes:
         report.markdown += [f"Note: {note}", ""]
     tested = _tested(results)
@@ -120,8 +128,11 @@ def _header(report: _Report) -> None:
     datasets = datasets[datasets["dataset"].isin(tested)].reset_index(drop=True)
     datasets["95% interval half-width (worst case)"] = [
         1.96 * math.sqrt(0.25 / n) if n else None for n in datasets["real test clips"]]
+    datasets["test groups"] = [_test_groups(results, name) for name in datasets["dataset"]]
     intro = ("Chance is 1/classes; majority-class accuracy is what always answering the most frequent test class "
-             "scores. With few real test clips, differences smaller than the interval half-width are noise.")
+             "scores. With few real test clips, differences smaller than the interval half-width are noise. Test "
+             "groups: the speakers, source recordings or videos the test clips come from, which the intervals "
+             "resample whole (clips of one group are not independent).")
     noise_only = [f"{d['dataset']} ({d['train_clips'] + d['val_clips'] + d['test_clips']} clips)"
                   for d in results.datasets if d["dataset"] not in tested]
     if noise_only:
@@ -131,6 +142,30 @@ def _header(report: _Report) -> None:
         if row["dataset"] in tested and row["test_clips"] and row["test_clips"] < 100:
             report.terminal.append(f"note: {row['dataset']} has only {row['test_clips']} real test clips (chance "
                                    f"{row['chance']:.3f})")
+
+
+def _numbers_text(results: StudyResults) -> str:
+    if results.statistics is None:
+        return ("Each number is the mean over seeds on the real TEST split unless said otherwise; this results.json "
+                "was made before intervals were computed (run the study again for them).")
+    settings = results.statistics
+    return (f"Each number is the mean over seeds with its {settings['level']:.0%} interval, e.g. `0.633 [0.41, 0.82]`, "
+            "on the real TEST split unless said otherwise. The interval is a two-level bootstrap: the test set's "
+            "groups (speakers, source recordings, videos) are resampled whole, and the training randomness of the "
+            f"seed mean is added from the seeds' spread ({settings['resamples']:,} resamples, seeded: the same "
+            "study gives the same intervals). The CSV tables also hold the bounds (`*_ci_low`, `*_ci_high`) and "
+            "the sample standard deviation over seeds (`*_std`). What each experiment compares, with paired "
+            "intervals and tests: the section Paired comparisons and comparisons.csv.")
+
+
+def _test_groups(results: StudyResults, dataset: str):
+    """The number of groups of a dataset's real test split, as the intervals found it (None: not known)."""
+    for record in results.intervals:
+        if record["setting"]["dataset"] == dataset and record["setting"]["snr_db"] is None \
+                and record["n_groups"] is not None:
+            groups = record["n_groups"]
+            return str(groups) if record["grouped"] else f"{groups} (no groups in the data: one per clip)"
+    return None
 
 
 def _tested(results: StudyResults) -> set[str]:
@@ -156,7 +191,8 @@ def _zero_shot(report: _Report) -> None:
     shown = tables.display(table, ["experiment", "dataset", "generator", "prompts", "clips_per_class", "validation"])
     report.section("Zero-shot: trained on synthetic clips only", table, shown, "zero_shot.csv",
                    "Model selection: `validation: real` selects on the real validation split; `synthetic_holdout` on "
-                   "held-out synthetic clips (pure zero-shot).", "zero_shot_accuracy.png")
+                   "held-out synthetic clips (pure zero-shot).", "zero_shot_accuracy.png",
+                   notes=tables.interval_notes(table))
     _test_size_lines(report, table)
     _per_class(report)
 
@@ -181,7 +217,8 @@ def _quantity(report: _Report) -> None:
                          "zero-shot accuracy vs clips per class")
     shown = tables.display(table, ["experiment", "dataset", "generator", "prompts", "clips_per_class"])
     report.section("Quantity: zero-shot accuracy vs clips per class", table, shown, "quantity.csv",
-                   "Nested subsets: the larger amounts contain the smaller ones.", "quantity.png")
+                   "Nested subsets: the larger amounts contain the smaller ones.", "quantity.png",
+                   notes=tables.interval_notes(table))
     _test_size_lines(report, table)
 
 
@@ -196,7 +233,8 @@ def _real_fraction(report: _Report) -> None:
                                    "clips_per_class"])
     report.section("Real fraction: real-only, mixed and filtered training", table, shown, "real_fraction.csv",
                    "Seeded, stratified fractions of the real training split, alone and with synthetic clips "
-                   "(mixed), also after filtering the synthetic clips.", "real_fraction.png")
+                   "(mixed), also after filtering the synthetic clips.", "real_fraction.png",
+                   notes=tables.interval_notes(table))
 
 
 def _filters(report: _Report) -> None:
@@ -232,8 +270,203 @@ def _speech(report: _Report) -> None:
     report.section("Speech augmentation: accuracy vs test SNR", table, shown, "speech_augment.csv",
                    "Training speech (real, or synthetic for a zero-shot model) with background noise mixed in "
                    "(variant = noise pool; none = no augmentation), tested on the real test split clean and with "
-                   "held-out noise at fixed SNRs.", "snr.png")
+                   "held-out noise at fixed SNRs.", "snr.png", notes=tables.interval_notes(table))
     _test_size_lines(report, table)
+
+
+ALPHA = 0.05
+
+
+def _comparisons(report: _Report) -> None:
+    """The paired comparisons the experiments declared: each test set's power, the table, and in words which
+    differences the data support at the 5% level (Holm) and which are within noise."""
+    results = report.results
+    title = "Paired comparisons"
+    if results.statistics is None:
+        text = ("This results.json was made before intervals and paired comparisons were computed: run the study "
+                "again for them.")
+        report.markdown += [f"## {title}", "", text, ""]
+        report.terminal += ["", title, text]
+        return
+    table = tables.comparisons_table(results, ALPHA)
+    power = tables.power_table(results)
+    _write_csv(power, report.folder / "test_sets.csv")
+    if table.empty:
+        text = "The study's experiments declare no comparison (e.g. one setting per experiment)."
+        report.markdown += [f"## {title}", "", text, ""]
+        return
+    settings = results.statistics
+    family = int(table["p_value"].notna().sum())
+    intro = (f"What each experiment compares, condition A against condition B (A - B), every metric: the "
+             f"difference of the seed means, its paired {settings['level']:.0%} interval (both conditions' seeds "
+             "paired by seed value, the same test groups resampled together) and its two-sided bootstrap p-value, "
+             + (f"Holm-adjusted over all {family} comparisons of this report" if family else
+                "Holm-adjusted over every comparison of the report (here none could be computed: see Not compared)")
+             + f". `supported`: Holm-adjusted p < "
+             f"{ALPHA:g}; `within noise`: not. `detectable`: the smallest difference this pair's test set detects "
+             f"with {settings['power']:.0%} power at the {ALPHA:.0%} level; a smaller observed difference is "
+             "flagged `this test set cannot tell`." + _few_seeds_text(len(results.seeds)))
+    random = _random_conditions(results)
+    shown = pd.DataFrame({
+        "experiment": table["experiment"],
+        "A": [_marked(name, random, _short(name, experiment)) for name, experiment in
+              zip(table["a"], table["experiment"], strict=True)],
+        "B": [_marked(name, random, _short(name, experiment)) for name, experiment in
+              zip(table["b"], table["experiment"], strict=True)],
+        "metric": [evidence.METRIC_TITLES.get(metric, metric) for metric in table["metric"]],
+        "A mean": table["estimate_a"], "B mean": table["estimate_b"],
+        "A - B [95% interval]": [tables.signed_interval_text(d, low, high) for d, low, high in
+                                 zip(table["difference"], table["ci_low"], table["ci_high"], strict=True)],
+        "p": [_p_text(p) for p in table["p_value"]], "p (Holm)": [_p_text(p) for p in table["p_holm"]],
+        "detectable": table["detectable"],
+        "verdict": [_verdict(row, short=True) for _, row in table.iterrows()]})
+    marker = " (OPTIMISTIC: paper protocol)" if results.optimistic else ""
+    _write_csv(table, report.folder / "comparisons.csv")
+    report.markdown += [f"## {title}{marker}", "", intro, "", "Power of each test set (smallest accuracy difference "
+                        f"detectable with {settings['power']:.0%} power at the {ALPHA:.0%} level, two-sided, at its "
+                        "number of groups):", "", *(f"- {line}" for line in _power_lines(power)), "",
+                        *_verdict_sentences(table, random), "", tables.markdown(shown),
+                        "Tables: [comparisons.csv](comparisons.csv), [test_sets.csv](test_sets.csv)", ""]
+    report.terminal += ["", f"{title}{marker}", *(f"power: {line}" for line in _power_lines(power)),
+                        *(line.replace("**", "") for line in _verdict_sentences(table, random) if line)]
+
+
+def _few_seeds_text(seeds: int) -> str:
+    if seeds > 5:
+        return ""
+    return (f" With {seeds} seed{'s' if seeds != 1 else ''} the training randomness is poorly known: "
+            + ("the comparisons cover the test set only (one seed cannot show it)." if seeds == 1 else
+               "the intervals are wide (the seed level is a t variate with 1 degree of freedom), and the paired test "
+               "is liberal when the seeds' models differ much." if seeds == 2 else
+               "the paired test is somewhat liberal when the seeds' models differ much (in simulations of 3 seeds, a "
+               "true null is rejected 7.6% of the time at a seed standard deviation of 0.03 and 10.7% at 0.06, "
+               "instead of 5%; 7.2% with 5 seeds).")
+            + " Use more seeds where models differ much from seed to seed.")
+
+
+def _random_conditions(results: StudyResults) -> set[str]:
+    """The names of the conditions whose synthetic data came from random-weight generators."""
+    random_keys = {setting_key(row) for row in results.rows if row.get("random_weights")}
+    return {record["name"] for record in results.intervals if setting_key(record["setting"]) in random_keys}
+
+
+def _marked(name: str, random: set[str], shown: str | None = None) -> str:
+    """The name (or how it is `shown`), marked RANDOM WEIGHTS where the condition's synthetic data is noise."""
+    shown = name if shown is None else shown
+    return f"{shown} (RANDOM WEIGHTS)" if name in random else shown
+
+
+def _short(name: str, experiment: str) -> str:
+    """A condition's name without its experiment (the table's first column says it)."""
+    return name.removeprefix(f"{experiment}: ")
+
+
+def _p_text(p) -> str | None:
+    """A p-value in as few significant digits as keep its side of the 5% level (0.049995, never a rounded 0.05 beside
+    "supported")."""
+    if p is None or pd.isna(p):
+        return None
+    for digits in range(2, 8):
+        text = f"{p:.{digits}g}"
+        if (float(text) < ALPHA) == (p < ALPHA):
+            return text
+    return repr(float(p))
+
+
+def _not_compared(missing: pd.DataFrame, random: set[str]) -> list[str]:
+    """Refused pairs, each with the line naming both; pairs without numbers, grouped by why (A and B standing for
+    each pair's conditions)."""
+    refused: list[str] = []
+    unavailable: dict[str, list[str]] = {}
+    for _, row in missing.iterrows():
+        verdict = _verdict(row)
+        if verdict.startswith("refused: "):
+            refused.append(verdict)
+        else:
+            generic = verdict
+            for name, letter in sorted(((row["a"], "A"), (row["b"], "B")), key=lambda item: -len(item[0])):
+                generic = generic.replace(f"'{name}'", letter).replace(name, letter)  # the longer name first
+            unavailable.setdefault(generic, []).append(_pair_names(row, random))
+    items = list(dict.fromkeys(refused))
+    for generic, pairs in unavailable.items():
+        pairs = list(dict.fromkeys(pairs))
+        items.append(f"{generic.rstrip('.')}; A vs B: {'; '.join(pairs)}")
+    return ["**Not compared:**", "", *(f"- {item}" for item in items), ""] if items else []
+
+
+def _flag(value) -> bool:
+    """A true value of a column of booleans and missing values."""
+    return value is not None and not pd.isna(value) and bool(value)
+
+
+def _verdict(row, short: bool = False) -> str:
+    """supported / within noise (this test set cannot tell) / why there are no numbers (`short`: where to read it)."""
+    if row["p_holm"] is None or pd.isna(row["p_holm"]):
+        reason = row["reason"] if isinstance(row["reason"], str) else "not computed"
+        refused = reason.startswith("cannot compare")
+        if short:
+            return ("refused" if refused else "not compared") + " (see Not compared)"
+        return ("refused: " if refused else "") + reason
+    if row["p_holm"] < ALPHA:
+        return "supported" + (" (smaller than this test set reliably detects)" if _flag(row["cannot_tell"]) else "")
+    return "within noise" + (": this test set cannot tell" if _flag(row["cannot_tell"]) else "")
+
+
+def _power_lines(power: pd.DataFrame) -> list[str]:
+    lines = []
+    for _, row in power.iterrows():
+        size = (f"{row['test_clips']} test clips in {tables.plural(int(row['test_groups']), 'group')}"
+                if _flag(row["grouped"]) else
+                f"{row['test_clips']} test clips (the data names no groups: each clip counts as its own group)")
+        if row["detectable"] is None or pd.isna(row["detectable"]):
+            lines.append(f"{row['test_set']}, {size}: no power estimate ({row['reason']})")
+            continue
+        spread = "" if row["conditions"] < 2 else f" (median over the {row['conditions']} conditions tested on it)"
+        lines.append(f"{row['test_set']}, {size}: {row['detectable']:.3f}{spread}")
+    return lines
+
+
+def _pair_names(row, random: set[str]) -> str:
+    return f"{_marked(row['a'], random)} vs {_marked(row['b'], random)}"
+
+
+def _verdict_sentences(table: pd.DataFrame, random: set[str]) -> list[str]:
+    """In words: which differences are supported at the 5% level after Holm's correction, which are within noise
+    (and of those, which their test set cannot tell), and which pairs could not be compared."""
+    computed = table[table["p_holm"].notna()]
+    family = len(computed)
+    supported: dict[str, list[str]] = {}
+    within: dict[str, tuple[list[str], list[str]]] = {}
+    for _, row in computed.iterrows():
+        pair = _pair_names(row, random)
+        metric = evidence.METRIC_TITLES.get(row["metric"], row["metric"])
+        if row["p_holm"] < ALPHA:
+            supported.setdefault(pair, []).append(
+                f"{metric} {tables.signed_interval_text(row['difference'], row['ci_low'], row['ci_high'])} "
+                f"(Holm p = {_p_text(row['p_holm'])})")
+        else:
+            metrics, untold = within.setdefault(pair, ([], []))
+            metrics.append(metric)
+            if _flag(row["cannot_tell"]):
+                untold.append(metric)
+    lines: list[str] = []
+    if supported:
+        lines += [f"**Supported at the {ALPHA:.0%} level** after Holm's correction over all {family} comparisons: "
+                  f"{len(supported)} of the {len(set(supported) | set(within))} pairs differ.", ""]
+        lines += [f"- {pair}: {', '.join(found)}" for pair, found in supported.items()] + [""]
+    elif family:
+        lines += [f"**No difference is supported at the {ALPHA:.0%} level** after Holm's correction: all {family} "
+                  "comparisons are within noise.", ""]
+    if within:
+        lines += ["**Within noise** (not supported at the 5% level; `this test set cannot tell`: the observed "
+                  "difference is smaller than the test set detects with 80% power):", ""]
+        for pair, (metrics, untold) in within.items():
+            told = ("" if not untold else "; this test set cannot tell" if untold == metrics
+                    else f"; this test set cannot tell for {', '.join(untold)}")
+            lines.append(f"- {pair} ({', '.join(metrics)}{told})")
+        lines.append("")
+    lines += _not_compared(table[table["p_holm"].isna()], random)
+    return lines[:-1] if lines and lines[-1] == "" else lines
 
 
 def _confusions(report: _Report) -> None:

@@ -1,5 +1,6 @@
 """The report's plots, drawn with matplotlib's object API on the Agg canvas (no pyplot, no global state, no
-display needed) and written atomically as PNG."""
+display needed) and written atomically as PNG. Error bars are the tables' 95% intervals (accuracy_ci_low,
+accuracy_ci_high: two-level bootstrap over seeds and test groups); a condition without an interval has no bar."""
 
 import math
 from pathlib import Path
@@ -38,8 +39,17 @@ def _chance(axis, chance: float | None) -> None:
         axis.axhline(chance, color="grey", linestyle="--", linewidth=1, label=f"chance {chance:.3f}")
 
 
-def _std(values) -> np.ndarray:
-    return np.array([0.0 if v is None or pd.isna(v) else float(v) for v in values])
+def _interval_bars(means, lows, highs) -> np.ndarray:
+    """(2, n) distances from each mean down to its interval's low end and up to its high end (NaN: no interval,
+    no bar; never negative, should a percentile interval not contain the mean)."""
+    def values(column):
+        return np.array([np.nan if v is None or pd.isna(v) else float(v) for v in column], dtype=float)
+
+    mean, low, high = values(means), values(lows), values(highs)
+    return np.vstack([np.clip(mean - low, 0, None), np.clip(high - mean, 0, None)])
+
+
+ERROR_BARS = "error bars: 95% interval (seeds x test groups)"
 
 
 def _blank(value) -> bool:
@@ -63,14 +73,15 @@ def zero_shot_bars(table: pd.DataFrame, chance: dict[str, float], path: Path) ->
         for index, (prompts, count) in enumerate(series):
             chosen = part[(part["prompts"] == prompts) & (part["clips_per_class"] == count)].set_index("generator")
             means = [chosen["accuracy_mean"].get(g, np.nan) for g in generators]
-            stds = _std([chosen["accuracy_std"].get(g) for g in generators])
+            bars = _interval_bars(means, [chosen["accuracy_ci_low"].get(g) for g in generators],
+                                  [chosen["accuracy_ci_high"].get(g) for g in generators])
             positions = np.arange(len(generators)) + (index - (len(series) - 1) / 2) * width
-            axis.bar(positions, means, width, yerr=stds, capsize=3, label=f"{prompts}, {count} clips/class")
+            axis.bar(positions, means, width, yerr=bars, capsize=3, label=f"{prompts}, {count} clips/class")
         random = {g: bool(part[part["generator"] == g]["random_weights"].any()) for g in generators}
         axis.set_xticks(np.arange(len(generators)), [_generator_name(g, random[g]) for g in generators])
         _chance(axis, chance.get(dataset))
         axis.set_ylim(0, 1)
-        axis.set_ylabel("accuracy on the real test split")
+        axis.set_ylabel(f"accuracy on the real test split\n({ERROR_BARS})")
         axis.set_title(f"{dataset}: zero-shot (synthetic training only)")
         axis.legend(fontsize="small")
     return _save(figure, path)
@@ -78,7 +89,7 @@ def zero_shot_bars(table: pd.DataFrame, chance: dict[str, float], path: Path) ->
 
 def accuracy_lines(table: pd.DataFrame, x: str, series: list[str], panel: list[str], chance: dict[str, float],
                    path: Path, xlabel: str, title: str, categorical_x: list | None = None) -> Path:
-    """Mean accuracy (error bars: std over seeds) against `x`, one line per `series` group, one panel per
+    """Mean accuracy (error bars: its 95% interval) against `x`, one line per `series` group, one panel per
     `panel` group."""
     panels = sorted({tuple(row) for row in table[panel].itertuples(index=False)})
     figure, axes = _figure(len(panels))
@@ -96,15 +107,15 @@ def accuracy_lines(table: pd.DataFrame, x: str, series: list[str], panel: list[s
                 label += " (RANDOM WEIGHTS)"
             xs = np.array([categorical_x.index(v) for v in group[x]] if categorical_x else group[x], dtype=float)
             dodge = (index - (len(groups) - 1) / 2) * 0.012 * spread  # overlapping lines stay visible
-            axis.errorbar(xs + dodge, group["accuracy_mean"], yerr=_std(group["accuracy_std"]), marker="o",
-                          capsize=3, label=label)
+            bars = _interval_bars(group["accuracy_mean"], group["accuracy_ci_low"], group["accuracy_ci_high"])
+            axis.errorbar(xs + dodge, group["accuracy_mean"], yerr=bars, marker="o", capsize=3, label=label)
         if categorical_x:
             axis.set_xticks(range(len(categorical_x)), [str(v) for v in categorical_x])
         dataset = keys[panel.index("dataset")] if "dataset" in panel else None
         _chance(axis, chance.get(dataset))
         axis.set_ylim(0, 1)
         axis.set_xlabel(xlabel)
-        axis.set_ylabel("accuracy on the real test split")
+        axis.set_ylabel(f"accuracy on the real test split\n({ERROR_BARS})")
         axis.set_title(f"{title}: {' '.join(str(k) for k in keys)}")
         axis.legend(fontsize="small")
     return _save(figure, path)

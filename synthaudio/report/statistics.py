@@ -4,14 +4,18 @@ Contract:
 - An `Evaluation` is one condition on one test set: each test clip's true class and group, and the class each
   training seed's model predicted for it. `evaluation_from_records` (or `_from_files`) builds one from evaluation
   results that keep their per-clip predictions (synthaudio.recognition.evaluation: one result per training seed);
-  `make_evaluation` from plain arrays.
+  `make_evaluation` from plain arrays. Test noise drawn with each result's training seed (as a study draws it) is
+  one test set for all seeds: each seed's model heard its own draw, which the seed level counts, and two conditions
+  pair seed by seed on the same noise.
 - `interval(evaluation, metric)` is a seeded two-level bootstrap percentile interval that accounts for both the
   finite test set and the training randomness. Test level: each resample draws the test groups (speakers, source
   recordings, videos) with replacement; clips of one group move together because they are not independent;
   without groups each clip is its own group. Seed level: each seed's metric on the resampled test set is averaged
   over the seeds, and the training randomness of that mean is added as a t variate with S - 1 degrees of freedom
   scaled by the seeds' spread net of test-set noise (see `_two_level`: with S = 3 seeds, resampling the seeds
-  themselves has no tails and counts test noise twice). Fewer than two groups: no interval, and the reason says
+  themselves has no tails and counts test noise twice). The metrics lie in [0, 1] and their differences in
+  [-1, 1], and so do the resamples (clipped: with 2 seeds the t variate is a Cauchy one, whose tails would
+  otherwise carry an interval past the possible values). Fewer than two groups: no interval, and the reason says
   so (never a zero-width interval). With one training seed the interval covers the test set only.
 - `compare(a, b, metric)` is paired: both conditions must share the test set (same clips, same groups) and the
   seeds (paired by seed value); one draw of test groups (and seed-level variates) serves both, and the seed level
@@ -23,7 +27,8 @@ Contract:
 - `detectable_difference(evaluation)` is the smallest accuracy difference that test set detects with 80% power at
   the 5% level (two-sided, normal approximation), from its number of groups and the variance of accuracy between
   them; each comparison carries the detectable difference for its own pair and metric (from both conditions'
-  bootstrap spread, seeds included) and flags an observed difference smaller than it ("this test set cannot tell").
+  bootstrap spread, seeds included, read from the central 95% of each distribution: the seed level's t variate has
+  no finite variance with 3 seeds) and flags an observed difference smaller than it ("this test set cannot tell").
 
 Resampling is vectorised: per (group, seed, class) counts are summed once, each resample is a vector of group
 multiplicities, and the metrics of all resamples come from sparse-by-dense products; no Python loop runs per
@@ -241,10 +246,15 @@ def evaluation_from_files(paths: Sequence[Path | str], name: str) -> Evaluation:
 
 
 def _test_set_of(record: dict) -> str:
+    """The identity of a result's test set. Test noise drawn with the training seed (as a study draws it) is named
+    so, not by the seed's value: all seeds of one condition then share one test set, each seed's model heard its own
+    noise draw (counted in the seed level), and two conditions pair seed by seed on the same noise."""
     noise = record.get("noise")
     text = f"{record.get('test_manifest_sha256', record.get('test_manifest', '?'))[:16]}:{record.get('split')}"
     if noise:
-        text += f"+noise {noise.get('manifest_sha256', '')[:16]} at {noise.get('snr_db'):g} dB seed {noise.get('seed')}"
+        seed = noise.get("seed")
+        drawn = "the training seed" if seed is not None and seed == record.get("train_seed") else f"seed {seed}"
+        text += f"+noise {noise.get('manifest_sha256', '')[:16]} at {noise.get('snr_db'):g} dB drawn with {drawn}"
     return text
 
 
@@ -406,7 +416,8 @@ def intervals(evaluation: Evaluation, metrics: Sequence[str] = METRICS, resample
         return {metric: Interval(metric, estimates[metric], None, None, reason=reason, **sizes) for metric in metrics}
     (draws,), seed_level = _resampled([counts], metrics, resamples, seed)
     return {metric: Interval(metric, estimates[metric],
-                             *_percentiles(_two_level(draws[metric], per_seed[metric], seed_level), level), **sizes)
+                             *_percentiles(np.clip(_two_level(draws[metric], per_seed[metric], seed_level), 0, 1),
+                                           level), **sizes)
             for metric in metrics}
 
 
@@ -460,19 +471,27 @@ def comparisons(a: Evaluation, b: Evaluation, metrics: Sequence[str] = METRICS, 
     out = {}
     for metric in metrics:
         seeds_a, seeds_b = per_seed_a[metric], per_seed_b[metric]
-        differences = _two_level(draws_a[metric] - draws_b[metric], seeds_a - seeds_b, seed_level)
-        single_a = _two_level(draws_a[metric], seeds_a, seed_level)
-        single_b = _two_level(draws_b[metric], seeds_b, seed_level)
+        differences = np.clip(_two_level(draws_a[metric] - draws_b[metric], seeds_a - seeds_b, seed_level), -1, 1)
+        single_a = np.clip(_two_level(draws_a[metric], seeds_a, seed_level), 0, 1)
+        single_b = np.clip(_two_level(draws_b[metric], seeds_b, seed_level), 0, 1)
         low, high = _percentiles(differences, level)
         below = int(np.count_nonzero(differences <= 0))
         above = int(np.count_nonzero(differences >= 0))
         p_value = min(1.0, 2.0 * (1 + min(below, above)) / (resamples + 1))
-        detectable = _detectable(float(np.sqrt(single_a.var(ddof=1) + single_b.var(ddof=1))), power, alpha)
+        detectable = _detectable(float(np.hypot(_spread(single_a), _spread(single_b))), power, alpha)
         estimate_a, estimate_b = float(seeds_a.mean()), float(seeds_b.mean())
         difference = estimate_a - estimate_b
         out[metric] = Comparison(a.name, b.name, metric, estimate_a, estimate_b, difference, low, high, p_value,
                                  detectable, abs(difference) < detectable, **sizes)
     return out
+
+
+def _spread(values: np.ndarray) -> float:
+    """A standard error read from the central 95% of a bootstrap distribution (its width / (2 x 1.96)): the seed
+    level's t variate with S - 1 = 2 degrees of freedom has no finite variance, so the sample variance of the
+    resamples would be dominated by a few draws and change with the bootstrap seed."""
+    low, high = np.quantile(values, [0.025, 0.975])
+    return float(high - low) / (2.0 * float(stats.norm.ppf(0.975)))
 
 
 def holm(p_values: Sequence[float | None]) -> list[float | None]:

@@ -135,3 +135,10 @@ class StudyContext:
     def result(self, evaluation: Stage, training: Stage, condition: Condition, pools: tuple[str, ...] = ()) -> None:
         """Show this evaluation in the report, described by `condition`."""
         self.planner.result(evaluation, training, condition, pools)
+
+    def compare(self, a: Condition, b: Condition, question: str) -> None:
+        """Declare what the experiment compares: condition a against b (a - b, all seeds of each, paired by seed on
+        their common test set), e.g. mixed vs real-only at the same real fraction. The report gives each declared
+        pair its paired interval and p-value (Holm-adjusted over the report); a pair on different test sets or
+        seeds is refused there with one line naming both. The seeds of `a` and `b` are ignored."""
+        self.planner.compare(a, b, question)

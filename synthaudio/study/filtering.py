@@ -7,12 +7,15 @@ only `protocol: paper` measures it on the test split, as the study's code did, a
 Clip-level (beyond the study): drop the synthetic clips that a scorer finds unlike their label (score of the
 clip's own label below a threshold). Scorers come from a registry: `real_model` (a model trained on the same
 real training data the mixed run sees) is built in; installed packages add others.
+
+Compared (paired, in the report): class-filtered and clip-filtered mixed training against unfiltered mixed
+training at the same real fraction.
 """
 
 import json
 import math
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -175,24 +178,24 @@ def plan(ctx: StudyContext, name: str, experiment: Filtered) -> None:
                         title = f"{name}: {dataset} {fraction:g} real + {generator}/{prompts} {count} clips/class"
                         training = ctx.train(name, dataset, [real, synthetic.train], ctx.real(dataset), seed,
                                              f"{title} seed {seed}")
-                        mixed.result(ctx, experiment, training, Condition(
-                            name, experiment.kind, dataset, "mixed", generator, prompts, count, fraction, "real",
-                            seed, None), synthetic.pools)
+                        unfiltered = Condition(name, experiment.kind, dataset, "mixed", generator, prompts, count,
+                                               fraction, "real", seed, None)
+                        mixed.result(ctx, experiment, training, unfiltered, synthetic.pools)
                         if experiment.class_filter is not None:
                             filtered = class_filtered[synthetic.train.identity]
                             training = ctx.train(name, dataset, [real], ctx.real(dataset), seed,
                                                  f"{title} class-filtered seed {seed}", optional=[filtered])
-                            mixed.result(ctx, experiment, training, Condition(
-                                name, experiment.kind, dataset, "class-filtered", generator, prompts, count, fraction,
-                                "real", seed, None), synthetic.pools)
+                            filtered_condition = replace(unfiltered, variant="class-filtered")
+                            mixed.result(ctx, experiment, training, filtered_condition, synthetic.pools)
+                            ctx.compare(filtered_condition, unfiltered, "class-filtered vs unfiltered mixed")
                         if experiment.clip_filter is not None:
                             filtered = _clip_filter(ctx, name, experiment, synthetic.train, fraction, seed,
                                                     described)
                             training = ctx.train(name, dataset, [real], ctx.real(dataset), seed,
                                                  f"{title} clip-filtered seed {seed}", optional=[filtered])
-                            mixed.result(ctx, experiment, training, Condition(
-                                name, experiment.kind, dataset, "clip-filtered", generator, prompts, count, fraction,
-                                "real", seed, None), synthetic.pools)
+                            filtered_condition = replace(unfiltered, variant="clip-filtered")
+                            mixed.result(ctx, experiment, training, filtered_condition, synthetic.pools)
+                            ctx.compare(filtered_condition, unfiltered, "clip-filtered vs unfiltered mixed")
 
 
 def _class_filters(ctx: StudyContext, name: str, experiment: Filtered, described: dict, measured_on: str

@@ -1,5 +1,7 @@
 """Mixed training: a seeded, stratified fraction of the real training split plus synthetic clips, against the
-real-only baseline at the same fraction; selection on the real validation split."""
+real-only baseline at the same fraction; selection on the real validation split.
+
+Compared (paired, in the report): each mixed setting against real-only at the same real fraction."""
 
 from synthaudio.report.results import Condition
 from synthaudio.study.context import StudyContext
@@ -20,9 +22,10 @@ def plan(ctx: StudyContext, name: str, experiment: Mixed) -> None:
                                              ctx.real(dataset), seed,
                                              f"{name}: {dataset} {fraction:g} real + {generator}/{prompts} {count} "
                                              f"clips/class seed {seed}")
-                        result(ctx, experiment, training, Condition(
-                            name, experiment.kind, dataset, "mixed", generator, prompts, count, fraction, "real", seed,
-                            None), synthetic.pools)
+                        mixed = Condition(name, experiment.kind, dataset, "mixed", generator, prompts, count,
+                                          fraction, "real", seed, None)
+                        result(ctx, experiment, training, mixed, synthetic.pools)
+                        ctx.compare(mixed, real_only(name, experiment, fraction, seed), "mixed vs real only")
 
 
 def check_real_data(ctx: StudyContext, name: str, dataset: str) -> None:
@@ -37,10 +40,15 @@ def real_only_run(ctx: StudyContext, name: str, dataset: str, fraction: float, s
                      f"{name}: {dataset} {fraction:g} real only seed {seed}")
 
 
+def real_only(name: str, experiment, fraction: float, seed: int) -> Condition:
+    """The condition of the real-only baseline at `fraction`."""
+    return Condition(name, experiment.kind, experiment.dataset, "real only", None, None, 0, fraction, "real", seed,
+                     None)
+
+
 def baseline(ctx: StudyContext, name: str, experiment, fraction: float, seed: int) -> None:
     training = real_only_run(ctx, name, experiment.dataset, fraction, seed)
-    result(ctx, experiment, training, Condition(name, experiment.kind, experiment.dataset, "real only", None, None, 0,
-                                                fraction, "real", seed, None), ())
+    result(ctx, experiment, training, real_only(name, experiment, fraction, seed), ())
 
 
 def result(ctx: StudyContext, experiment, training, condition: Condition, pools: tuple[str, ...]) -> None:

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from synthaudio.report.results import Condition
+from synthaudio.report.results import Condition, Pair, setting_key, setting_of
 from synthaudio.study.cache import is_done, stage_folder, stage_key
 from synthaudio.study.stages import StageSpec, stage_identity
 
@@ -131,6 +131,7 @@ class Plan:
     filters: list[tuple[str, dict[str, Any]]] = field(default_factory=list)  # (filter stage key, columns)
     datasets: dict[str, PreparedInfo] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    comparisons: list[Pair] = field(default_factory=list)  # the paired comparisons the experiments declared
 
     def levels(self) -> list[list[Stage]]:
         """Stages grouped by dependency depth: every stage of a level depends only on earlier levels."""
@@ -174,3 +175,12 @@ class Planner:
 
     def result(self, evaluation: Stage, training: Stage, condition: Condition, pools: tuple[str, ...] = ()) -> None:
         self.plan.results.append(ResultSpec(evaluation.key, training.key, condition, pools))
+
+    def compare(self, a: Condition, b: Condition, question: str) -> None:
+        """Declare the paired comparison a - b of two settings (their seeds are ignored: all seeds of each are
+        paired by seed value); declaring it again (e.g. once per seed) adds nothing."""
+        if setting_key(a) == setting_key(b):
+            raise ValueError(f"a comparison needs two different conditions, got {setting_of(a)} twice")
+        declared = {(setting_key(pair.a), setting_key(pair.b)) for pair in self.plan.comparisons}
+        if (setting_key(a), setting_key(b)) not in declared:
+            self.plan.comparisons.append(Pair(question, setting_of(a), setting_of(b)))

@@ -1,16 +1,20 @@
-"""Read a finished plan's stage outputs into the report's results table."""
+"""Read a finished plan's stage outputs into the report's results table, with its evidence: each condition's
+intervals, the comparisons the experiments declared, and each test set's power (synthaudio.report.evidence)."""
 
 import json
 from dataclasses import asdict
+from pathlib import Path
 
-from synthaudio.report.results import ResultRow, StudyResults
+from synthaudio.report.evidence import study_evidence
+from synthaudio.report.results import ResultRow, StatisticsSettings, StudyResults, setting_key, setting_of
 from synthaudio.study.cache import read_done
 from synthaudio.study.plan import Plan
 from synthaudio.study.recognition import EVALUATION, RUN_FOLDER
 from synthaudio.study.schema import StudyConfig
 
 
-def collect_results(config: StudyConfig, plan: Plan, executor: str = "local") -> StudyResults:
+def collect_results(config: StudyConfig, plan: Plan, executor: str = "local",
+                    statistics: StatisticsSettings | None = None) -> StudyResults:
     results = StudyResults(study=config.name, protocol=config.protocol, seeds=list(config.seeds),
                            description=config.description, executor=executor, notes=list(plan.notes))
     for name, info in plan.datasets.items():
@@ -22,9 +26,12 @@ def collect_results(config: StudyConfig, plan: Plan, executor: str = "local") ->
             "val_clips": info.splits.get("val", 0), "chance": 1 / len(info.labels) if info.labels else None,
             "majority": max(counts.values()) / total if total else None, "test_label_counts": counts})
     random_generators: set[str] = set()
+    conditions: dict[str, tuple[dict, list[dict]]] = {}  # setting key -> (setting, each seed's evaluation)
     for spec in plan.results:
         evaluation_stage = plan.stages[spec.evaluation]
         evaluation = json.loads((evaluation_stage.folder / EVALUATION).read_text(encoding="utf-8"))
+        conditions.setdefault(setting_key(spec.condition), (setting_of(spec.condition), []))[1].append(
+            _for_statistics(evaluation, evaluation_stage.folder.relative_to(evaluation_stage.out) / EVALUATION))
         training = read_done(plan.stages[spec.training].folder) or {}
         random_weights = False
         for pool_key in spec.pools:
@@ -45,8 +52,21 @@ def collect_results(config: StudyConfig, plan: Plan, executor: str = "local") ->
             confusion_matrix=metrics["confusion_matrix"])
         results.rows.append(asdict(row))
     results.random_weight_generators = sorted(random_generators)
+    evidence = study_evidence(list(conditions.values()), plan.comparisons, statistics)
+    results.statistics, results.intervals = evidence.statistics, evidence.intervals
+    results.comparisons, results.power = evidence.comparisons, evidence.power
     for key, columns in plan.filters:
         record = read_done(plan.stages[key].folder) or {}
         results.filters.append({**columns, **{k: v for k, v in record.items()
                                               if k not in ("kind", "key", "title", "size", "seconds")}})
     return results
+
+
+def _for_statistics(evaluation: dict, file: Path) -> dict:
+    """What the statistics read of an evaluation result (its per-clip predictions without the probabilities), and
+    its file relative to the output folder, for messages."""
+    kept = {key: value for key, value in evaluation.items() if key != "predictions"}
+    if evaluation.get("predictions"):
+        kept["predictions"] = [{key: row.get(key) for key in ("id", "group", "label", "predicted")}
+                               for row in evaluation["predictions"]]
+    return {**kept, "file": file.as_posix()}

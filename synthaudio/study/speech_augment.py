@@ -6,6 +6,9 @@ no file with any training noise, or the noisy test would measure memorised noise
 With `speech:` the training speech is synthetic (a pool of the dataset's labels, as in zero-shot) and the real
 data is only tested on: the noise robustness of a zero-shot model (e.g. the offline demo's ten recorded digits).
 The rows' generator, prompts and clips_per_class then describe that speech; otherwise the synthetic noise pool.
+
+Compared (paired, in the report): each noise augmentation against none, at each test condition (clean and each
+test SNR; test noise is drawn with the training seed, so the two models of a seed hear the same noisy test).
 """
 
 from synthaudio.manifest import read_manifest, select
@@ -51,6 +54,7 @@ def plan(ctx: StudyContext, name: str, experiment: SpeechAugment) -> None:
             train, speech_pools = synthetic_speech.train, synthetic_speech.pools
             val = synthetic_speech.val if holdout else ctx.real(dataset)
             described = f"{dataset} zero-shot {speech.generator}/{speech.prompts} {speech.clips_per_class} clips/class"
+        conditions: dict[tuple[str, float | None], Condition] = {}
         for variant, augmentation in variants.items():
             data, augment, pools, synthetic = augmentation or (None, None, (), None)
             training = ctx.train(name, dataset, [train], val, seed,
@@ -61,11 +65,15 @@ def plan(ctx: StudyContext, name: str, experiment: SpeechAugment) -> None:
                 evaluation = ctx.evaluate(training, ctx.real(dataset), seed,
                                           noise=(test_noise, test_split) if snr_db is not None else None,
                                           snr_db=snr_db)
-                ctx.result(evaluation, training, Condition(
+                condition = Condition(
                     name, experiment.kind, dataset, variant, source.generator if source else None,
                     source.prompts if source else None, source.clips_per_class if source else 0,
-                    experiment.real_fraction if speech is None else 0.0, experiment.validation, seed, snr_db),
-                    (*speech_pools, *pools))
+                    experiment.real_fraction if speech is None else 0.0, experiment.validation, seed, snr_db)
+                ctx.result(evaluation, training, condition, (*speech_pools, *pools))
+                conditions[variant, snr_db] = condition
+        for (variant, snr_db), condition in conditions.items():
+            if variant != NO_AUGMENTATION:
+                ctx.compare(condition, conditions[NO_AUGMENTATION, snr_db], "noise augmentation vs none")
 
 
 def _check_disjoint(ctx: StudyContext, loc: tuple, noise_name: str, train: tuple[Data, str | None],

@@ -1,5 +1,8 @@
 """Zero-shot: train on synthetic clips only, test on the real test split; per generator x prompt strategy x clips
-per class x seed. Per-class precision comes with every evaluation (the class filter and the report read it)."""
+per class x seed. Per-class precision comes with every evaluation (the class filter and the report read it).
+
+Compared (paired, in the report): LLM-assisted prompts (strategy llm or caption) against label prompts on the same
+generator and clips per class, where the experiment has both."""
 
 from synthaudio.report.results import Condition
 from synthaudio.study.context import StudyContext
@@ -19,9 +22,23 @@ def plan(ctx: StudyContext, name: str, experiment: ZeroShot) -> None:
                 for seed in ctx.seeds:
                     training, synthetic = zero_shot_run(ctx, name, dataset, generator, prompts, count, seed, holdout)
                     evaluation = ctx.evaluate(training, ctx.real(dataset), seed)
-                    ctx.result(evaluation, training, Condition(
-                        name, experiment.kind, dataset, "synthetic only", generator, prompts, count, 0.0,
-                        experiment.validation, seed, None), synthetic.pools)
+                    ctx.result(evaluation, training, condition(name, experiment, generator, prompts, count, seed),
+                               synthetic.pools)
+    label = [prompts for prompts in experiment.prompts if ctx.config.prompts[prompts].strategy == "label"]
+    assisted = [prompts for prompts in experiment.prompts if prompts not in label]
+    for generator in experiment.generators:
+        for count in experiment.counts:
+            for llm in assisted:
+                for plain in label:
+                    ctx.compare(condition(name, experiment, generator, llm, count, ctx.seeds[0]),
+                                condition(name, experiment, generator, plain, count, ctx.seeds[0]),
+                                "LLM-assisted vs label prompts")
+
+
+def condition(name: str, experiment: ZeroShot, generator: str, prompts: str, count: int, seed: int) -> Condition:
+    """What a zero-shot (or quantity) result measured."""
+    return Condition(name, experiment.kind, experiment.dataset, "synthetic only", generator, prompts, count, 0.0,
+                     experiment.validation, seed, None)
 
 
 def zero_shot_run(ctx: StudyContext, experiment: str, dataset: str, generator: str, prompts: str, count: int,

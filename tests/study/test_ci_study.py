@@ -5,13 +5,18 @@ flagged. The study runs once per module; the tests that change it come last and 
 import json
 import shutil
 from collections import Counter
+from dataclasses import replace
 from pathlib import Path
 
+import pandas as pd
 import pytest
 import yaml
 from typer.testing import CliRunner
 
 from synthaudio.cli import app
+from synthaudio.report import StudyResults, tables, write_report
+from synthaudio.report.results import setting_key, setting_of
+from synthaudio.report.statistics import holm
 from synthaudio.study.runner import run_study
 from synthaudio.study.schema import load_study
 from tests.study.ci_setup import build_ci_study
@@ -20,8 +25,14 @@ pytestmark = pytest.mark.slow
 
 REPORT_FILES = ("report.md", "results.csv", "results.json", "datasets.csv", "zero_shot.csv", "quantity.csv",
                 "real_fraction.csv", "per_class_precision.csv", "class_filter.csv", "clip_filter.csv",
-                "speech_augment.csv", "zero_shot_accuracy.png", "quantity.png", "real_fraction.png",
-                "per_class_precision.png", "snr.png")
+                "speech_augment.csv", "intervals.csv", "comparisons.csv", "test_sets.csv", "zero_shot_accuracy.png",
+                "quantity.png", "real_fraction.png", "per_class_precision.png", "snr.png")
+# the aggregated tables, one per experiment kind, and what the experiments compare
+RESULT_TABLES = {"zero_shot.csv": {"zero_shot"}, "quantity.csv": {"quantity"},
+                 "real_fraction.csv": {"mixed", "filtered"}, "speech_augment.csv": {"noise"}}
+COMPARED = {("zero_shot", "LLM-assisted vs label prompts"): 3, ("quantity", "more clips per class vs the fewest"): 1,
+            ("mixed", "mixed vs real only"): 2, ("filtered", "class-filtered vs unfiltered mixed"): 1,
+            ("filtered", "clip-filtered vs unfiltered mixed"): 1, ("noise", "noise augmentation vs none"): 6}
 
 
 class Recorder:
@@ -98,12 +109,98 @@ def test_report_states_protocol_test_clips_chance_and_random_weights(ci):
     assert "**Protocol: validation.**" in text
     assert "RANDOM-WEIGHT GENERATORS: audioldm2 (tiny-random), musicgen (tiny-random)" in text
     assert "| tones | 3 | 42 | 6 | 12 | 0.333 | 0.333 |" in text  # real test clips and chance per dataset
-    assert "± " in text and "(n=2)" in text
+    assert "Cells: mean over 2 training seeds [95% interval" in text
+    assert "tones: 12 test clips in 6 groups" in text and "speech: 12 test clips in 2 groups" in text
     # columns: experiment, dataset, training speech, variant (noise pool), condition; the noise pool is random-weight
     assert "| noise | speech | real | synthetic (RANDOM WEIGHTS) | 0 dB |" in text
     assert "| noise | speech | real | real | 0 dB |" in text
     assert "OPTIMISTIC" not in text
     assert "RANDOM WEIGHTS" in ci["outcome"].summary and "tones has only 12 real test clips" in ci["outcome"].summary
+
+
+def test_every_experiment_has_intervals_in_its_table_csv_and_report(ci):
+    report = ci["out"] / "report"
+    text = (report / "report.md").read_text()
+    for name, experiments in RESULT_TABLES.items():
+        table = pd.read_csv(report / name)
+        assert set(table["experiment"]) == experiments, name
+        for metric in ("accuracy", "uar", "macro_f1"):
+            for column in (f"{metric}_mean", f"{metric}_std", f"{metric}_ci_low", f"{metric}_ci_high"):
+                assert table[column].notna().all(), (name, column)
+            assert (table[f"{metric}_ci_low"] <= table[f"{metric}_mean"] + 1e-9).all()
+            assert (table[f"{metric}_mean"] <= table[f"{metric}_ci_high"] + 1e-9).all()
+        assert table["ci_reason"].isna().all(), name
+        for _, row in table.iterrows():  # the same interval in report.md's table
+            assert f"| {row['accuracy_mean']:.3f} [{row['accuracy_ci_low']:.2f}, {row['accuracy_ci_high']:.2f}] |" \
+                in text, (name, dict(row))
+    intervals = pd.read_csv(report / "intervals.csv")  # one row per condition: all seeds of one setting
+    rows = json.loads((report / "results.json").read_text())["rows"]
+    assert len(intervals) == len({setting_key(row) for row in rows})
+    assert (intervals["n_seeds"] == 2).all() and intervals["accuracy_ci_low"].notna().all()
+    # rebuilt from results.json alone (no study), the tables come out the same
+    loaded = StudyResults.load(report / "results.json")
+    for name, build in (("zero_shot.csv", tables.zero_shot_table), ("quantity.csv", tables.quantity_table),
+                        ("real_fraction.csv", tables.real_fraction_table), ("speech_augment.csv", tables.speech_table),
+                        ("intervals.csv", tables.intervals_table), ("comparisons.csv", tables.comparisons_table),
+                        ("test_sets.csv", tables.power_table)):
+        rebuilt = build(loaded).drop(columns=[tables.KEY], errors="ignore").to_csv(index=False)
+        assert rebuilt == (report / name).read_text(), name
+
+
+def test_every_experiment_declares_its_paired_comparisons_and_the_report_tests_them(ci):
+    declared = Counter((pair.a["experiment"], pair.question) for pair in ci["outcome"].plan.comparisons)
+    assert declared == COMPARED
+    for pair in ci["outcome"].plan.comparisons:  # same dataset, test condition and seeds on both sides
+        assert (pair.a["dataset"], pair.a["snr_db"]) == (pair.b["dataset"], pair.b["snr_db"])
+    report = ci["out"] / "report"
+    compared = pd.read_csv(report / "comparisons.csv")
+    assert len(compared) == 3 * sum(COMPARED.values())
+    assert set(compared["experiment"]) == {"zero_shot", "quantity", "mixed", "filtered", "noise"}
+    assert compared["p_value"].notna().all() and compared["reason"].isna().all()
+    assert list(compared["p_holm"]) == pytest.approx(holm(list(compared["p_value"])))  # over the whole report
+    assert (compared["ci_low"] <= compared["difference"] + 1e-9).all()
+    assert (compared["difference"] <= compared["ci_high"] + 1e-9).all()
+    text = (report / "report.md").read_text()
+    assert f"Holm-adjusted over all {len(compared)} comparisons of this report" in text
+    assert "**Within noise**" in text or "**Supported at the 5% level**" in text
+    assert "- tones test split, 12 test clips in 6 groups: " in text  # the power line of each test set
+    assert "speech test split + noise at 0 dB SNR, 12 test clips in 2 groups" in text
+    assert "| mixed | 0.5 real + audioldm2/label 4/class (RANDOM WEIGHTS) | 0.5 real only | accuracy |" in text
+    assert "Paired comparisons" in ci["outcome"].summary
+
+
+def test_a_planned_pair_on_another_test_set_or_other_seeds_is_refused_naming_both(ci, tmp_path):
+    """Comparisons an experiment declares wrongly: the report says why, in the one line check_paired writes."""
+    from synthaudio.report.results import Pair
+    from synthaudio.study.results import collect_results
+    from synthaudio.study.runner import build_plan
+
+    config = load_study(ci["study"])
+    plan = build_plan(config, ci["out"])
+    noise = [spec.condition for spec in plan.results if spec.condition.experiment == "noise"
+             and spec.condition.variant == "none"]
+    clean = next(c for c in noise if c.snr_db is None)
+    noisy = next(c for c in noise if c.snr_db == 0.0)
+    real = next(spec.condition for spec in plan.results if spec.condition.experiment == "mixed"
+                and spec.condition.variant == "real only" and spec.condition.real_fraction == 1.0)
+    mixed = next(spec.condition for spec in plan.results if spec.condition.experiment == "mixed"
+                 and spec.condition.variant == "mixed" and spec.condition.real_fraction == 1.0)
+    # one seed of the mixed run is missing (e.g. a result dropped from the plan)
+    plan.results = [spec for spec in plan.results if not (spec.condition == replace(mixed, seed=1))]
+    plan.comparisons = [Pair("clean vs noisy", setting_of(clean), setting_of(noisy)),
+                        Pair("mixed vs real only", setting_of(mixed), setting_of(real))]
+    results = collect_results(config, plan)
+    reasons = [record["reason"] for record in results.comparisons]
+    assert reasons[0] == reasons[1] == reasons[2] and reasons[3] == reasons[4] == reasons[5]
+    assert reasons[0].startswith("cannot compare 'noise: no noise augmentation, tested clean' (test set ")
+    assert "with 'noise: no noise augmentation, tested at 0 dB SNR' (test set " in reasons[0]
+    assert reasons[0].endswith("a paired comparison needs both evaluated on the same test set")
+    assert reasons[3] == ("cannot compare 'mixed: 1 real + audioldm2/label 4/class' (seeds 0) with 'mixed: 1 real "
+                          "only' (seeds 0, 1): a paired comparison needs the same training seeds")
+    results.rows = [row for row in results.rows if row["experiment"] in ("mixed", "noise")]  # fewer plots to draw
+    path, summary = write_report(results, tmp_path / "report")
+    assert f"- refused: {reasons[0]}" in path.read_text() and f"- refused: {reasons[3]}" in summary
+
 
 
 def test_class_filter_measured_precision_on_validation(ci):
@@ -117,6 +214,8 @@ def test_class_filter_measured_precision_on_validation(ci):
 
 def test_rerun_does_no_generation_or_training(ci, monkeypatch):
     before = stage_files(ci["out"])
+    tables = {name: (ci["out"] / "report" / name).read_text() for name in ("report.md", "results.json",
+                                                                          *(n for n in REPORT_FILES if ".csv" in n))}
 
     def forbidden(*args, **kwargs):
         raise AssertionError("a finished study must not generate or train again")
@@ -129,7 +228,9 @@ def test_rerun_does_no_generation_or_training(ci, monkeypatch):
     assert recorder.started == [] and outcome.ran == []
     assert set(outcome.status.values()) == {"cached"}
     assert stage_files(ci["out"]) == before  # not one stage file rewritten
-    assert (ci["out"] / "report" / "report.md").is_file()
+    # the same study gives the same report: intervals and comparisons are seeded
+    for name, text in tables.items():
+        assert (ci["out"] / "report" / name).read_text() == text, name
 
 
 def test_a_moved_output_folder_still_reports_and_resumes(ci, tmp_path):

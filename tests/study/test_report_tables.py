@@ -1,11 +1,18 @@
-"""Report tables from a hand-made results table: mean ± sample std with n, chance, flags."""
+"""Report tables from a hand-made results table: mean, sample std and n, intervals, chance, flags."""
 
 import math
 
 import pytest
 
 from synthaudio.report import StudyResults, write_report
-from synthaudio.report.tables import aggregate, markdown, mean_std_text, zero_shot_table
+from synthaudio.report.tables import (
+    aggregate,
+    interval_text,
+    markdown,
+    mean_std_text,
+    signed_interval_text,
+    zero_shot_table,
+)
 from synthaudio.study.filtering import classes_to_drop
 
 
@@ -33,6 +40,15 @@ def test_mean_sample_std_and_n():
     assert mean_std_text(0.7, None, 1) == "0.700 (n=1)"  # one run has no spread to show
 
 
+def test_interval_cells():
+    assert interval_text(0.6333, 0.4111, 0.8249) == "0.633 [0.41, 0.82]"
+    assert interval_text(0.6333, None, None) == "0.633 [no interval]"
+    assert interval_text(0.6333, 0.4, 0.8, 2) == "0.633 [0.40, 0.80] (n=2)"
+    assert interval_text(None, None, None) == "-"
+    assert signed_interval_text(0.12, 0.05, 0.19) == "+0.120 [+0.050, +0.190]"
+    assert signed_interval_text(-0.02, None, None) == "-0.020"
+
+
 def test_random_weights_marked_in_tables_and_report(tmp_path):
     results = StudyResults(study="s", protocol="validation", seeds=[0, 1],
                            datasets=[{"dataset": "d", "classes": 2, "test_clips": 10, "train_clips": 5,
@@ -44,7 +60,8 @@ def test_random_weights_marked_in_tables_and_report(tmp_path):
     path, summary = write_report(results, tmp_path)
     text = path.read_text()
     assert "g (RANDOM WEIGHTS)" in text and "RANDOM-WEIGHT GENERATORS: g (tiny-random)" in text
-    assert "0.550 ± 0.071 (n=2)" in text
+    # made without the evidence (as an old results.json): the mean over seeds, no interval, and why
+    assert "| 0.550 [no interval] |" in text and "made before intervals were computed" in text
     assert "WARNING" in summary and "d has only 10 real test clips (chance 0.500)" in summary
     assert (tmp_path / "zero_shot_accuracy.png").is_file() and not (tmp_path / "snr.png").exists()
 
