@@ -20,9 +20,10 @@ from synthaudio.ray_session import RaySession
 from synthaudio.study.plan import StageJob
 from synthaudio.study.stages import run_job
 
-ADVICE = ("a run that keeps dying usually runs out of memory: lower training.batch_size in the study file, use fewer "
-          "workers per node, or nodes with more memory")
-GPU_ADVICE = "lower training.batch_size in the study file, or give each run more of a GPU"
+ADVICE = ("a stage that keeps dying usually runs out of memory: lower the batch_size of its training or generator "
+          "section in the study file, use fewer workers per node, or nodes with more memory")
+GPU_ADVICE = ("lower the batch_size of its training or generator section in the study file, or give each worker "
+              "more of a GPU")
 PLACEMENT = "use fewer workers or GPUs per run, or add nodes"
 
 
