@@ -1,6 +1,8 @@
 """The study report: report.md, the same tables as CSV, PNG plots, and a summary for the terminal.
 
 FOLDER/
+  index.html                 the same tables and plots as one page, heat maps, and a gallery to listen to real and
+                             synthetic clips per class (synthaudio.report.html); media/ its Opus clips and thumbnails
   report.md                  protocol, datasets (real test clips, chance), every table, links to the plots
   results.csv, results.json  one row per evaluation (per seed); results.json also holds per-class metrics
   datasets.csv, zero_shot.csv, quantity.csv, real_fraction.csv, per_class_precision.csv, class_filter.csv,
@@ -19,5 +21,7 @@ __all__ = ["ROW_COLUMNS", "StudyResults", "write_report", "rebuild_report"]
 
 def rebuild_report(results_json: Path | str, folder: Path | str | None = None) -> tuple[Path, str]:
     """Write the report again from a results.json (e.g. after changing the report code)."""
-    results_json = Path(results_json)
-    return write_report(StudyResults.load(results_json), Path(folder) if folder else results_json.parent)
+    results_json = Path(results_json).absolute()
+    # results.json lies in OUT/report/: the gallery's clip paths are relative to OUT
+    return write_report(StudyResults.load(results_json), Path(folder) if folder else results_json.parent,
+                        study_root=results_json.parent.parent)

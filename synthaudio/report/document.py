@@ -10,7 +10,7 @@ import pandas as pd
 
 from synthaudio.fsutil import atomic_write, write_text_atomic
 from synthaudio.naming import safe_name
-from synthaudio.report import plots, tables
+from synthaudio.report import html, plots, tables
 from synthaudio.report.results import StudyResults
 
 VALIDATION_TEXT = ("**Protocol: validation.** Every model is selected (best epoch, learning-rate schedule) on a "
@@ -38,10 +38,12 @@ class _Report:
         self.markdown: list[str] = []
         self.terminal: list[str] = []
         self.chance = {d["dataset"]: d["chance"] for d in results.datasets}
+        self.sections: list[html.HtmlSection] = []  # the same tables again, for index.html
 
     def section(self, title: str, table: pd.DataFrame, shown: pd.DataFrame, csv: str, intro: str = "",
                 image: str | None = None, terminal: bool = True) -> None:
         _write_csv(table, self.folder / csv)
+        self.sections.append(html.HtmlSection(title, intro, shown, csv, image))
         marker = " (OPTIMISTIC: paper protocol)" if self.results.optimistic else ""
         self.markdown += [f"## {title}{marker}", ""]
         if intro:
@@ -53,16 +55,19 @@ class _Report:
             self.terminal += ["", f"{title}{marker}", tables.text_table(shown)]
 
 
-def write_report(results: StudyResults, folder: Path | str) -> tuple[Path, str]:
-    """Write every report file into `folder`, replacing what it held (no stale table or plot of an earlier
-    version of the study survives); returns (report.md, the summary to print)."""
-    folder = Path(folder)
+def write_report(results: StudyResults, folder: Path | str, study_root: Path | str | None = None
+                 ) -> tuple[Path, str]:
+    """Write every report file into `folder` (report.md and index.html), replacing what it held (no stale table
+    or plot of an earlier version of the study survives); returns (report.md, the summary to print).
+    `study_root`: the study folder the gallery's relative clip paths start from (default: folder's parent)."""
+    folder = Path(folder).absolute()
+    study_root = Path(study_root).absolute() if study_root is not None else folder.parent
     folder.parent.mkdir(parents=True, exist_ok=True)
     building = folder.with_name(f".{folder.name}.building-{os.getpid()}")
     shutil.rmtree(building, ignore_errors=True)
     building.mkdir()
     try:
-        summary = _write_all(results, building)
+        summary = _write_all(results, building, study_root, folder)
         if folder.exists():
             retired = folder.with_name(f".{folder.name}.old")
             shutil.rmtree(retired, ignore_errors=True)
@@ -74,7 +79,7 @@ def write_report(results: StudyResults, folder: Path | str) -> tuple[Path, str]:
     return folder / "report.md", summary
 
 
-def _write_all(results: StudyResults, folder: Path) -> str:
+def _write_all(results: StudyResults, folder: Path, study_root: Path, previous: Path) -> str:
     report = _Report(results, folder)
     results.save(folder / "results.json")
     _write_csv(tables.results_table(results), folder / "results.csv")
@@ -92,6 +97,9 @@ def _write_all(results: StudyResults, folder: Path) -> str:
                         "e.g. `synthaudio evaluate --run RUN --test OTHER_MANIFEST`) and its evaluation file "
                         "(column `evaluation`)", ""]
     write_text_atomic(folder / "report.md", "\n".join(report.markdown))
+    first = next((i for i, line in enumerate(report.markdown) if line.startswith("## ")), len(report.markdown))
+    header = [line for line in report.markdown[:first] if line and not line.startswith("# ")]
+    html.write_html(results, folder, report.sections, header, study_root, reuse_media=previous)
     return "\n".join(report.terminal)
 
 

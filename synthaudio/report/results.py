@@ -74,6 +74,8 @@ class StudyResults:
     filters: list[dict[str, Any]] = field(default_factory=list)  # what each filter kept and dropped, and why
     random_weight_generators: list[str] = field(default_factory=list)  # "audioldm2 (tiny-random)", ...
     notes: list[str] = field(default_factory=list)
+    # the HTML report's clips (synthaudio.study.gallery): paths relative to the study folder, else absolute
+    gallery: dict[str, Any] = field(default_factory=dict)
 
     @property
     def optimistic(self) -> bool:

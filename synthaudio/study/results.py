@@ -5,6 +5,7 @@ from dataclasses import asdict
 
 from synthaudio.report.results import ResultRow, StudyResults
 from synthaudio.study.cache import read_done
+from synthaudio.study.gallery import collect_gallery
 from synthaudio.study.plan import Plan
 from synthaudio.study.recognition import EVALUATION, RUN_FOLDER
 from synthaudio.study.schema import StudyConfig
@@ -49,4 +50,6 @@ def collect_results(config: StudyConfig, plan: Plan, executor: str = "local") ->
         record = read_done(plan.stages[key].folder) or {}
         results.filters.append({**columns, **{k: v for k, v in record.items()
                                               if k not in ("kind", "key", "title", "size", "seconds")}})
+    if plan.stages:
+        results.gallery = collect_gallery(plan, next(iter(plan.stages.values())).out)
     return results
