@@ -73,7 +73,7 @@ def table_html(table: pd.DataFrame, table_id: str) -> str:
 
 
 def _anchor(title: str) -> str:
-    return "".join(ch if ch.isalnum() else "-" for ch in title.lower()).strip("-")
+    return "-".join("".join(ch if ch.isalnum() else " " for ch in title.lower()).split())
 
 
 def write_html(results: StudyResults, folder: Path, sections: list[HtmlSection], header: list[str],
