@@ -23,7 +23,7 @@ import pandas as pd
 from synthaudio.errors import SynthaudioError
 from synthaudio.fsutil import write_text_atomic
 from synthaudio.report import tables
-from synthaudio.report.media import clip_media
+from synthaudio.report.media import ClipMedia, clips_media
 from synthaudio.report.results import StudyResults
 
 LONG_TABLE = 20
@@ -188,13 +188,22 @@ def gallery_html(results: StudyResults, folder: Path, study_root: Path) -> str:
              "precision and recall are its class's zero-shot scores (a model trained on that generator's clips "
              "only, tested on the real test split; mean over seeds). Click a header to sort; the menus "
              "filter. Nothing loads until you press play.</p>"]
+    wanted: dict[tuple[Path, float, float | None], ClipMedia | None] = {}
+    for dataset in datasets:
+        for clip in dataset["real"] + dataset["synthetic"]:
+            path = _resolve(clip["path"], study_root)
+            if not path.is_file():
+                raise SynthaudioError(f"{path}: audio of clip '{clip['id']}' not found; the report's results.json "
+                                      f"points at clips of the study folder {study_root}: rebuild the report there")
+            wanted[(path, clip.get("offset") or 0.0, clip.get("duration"))] = None
+    media = dict(zip(wanted, clips_media(list(wanted), folder), strict=True))
     for number, dataset in enumerate(datasets):
-        parts.append(_dataset_gallery(dataset, number, folder, study_root, scores))
+        parts.append(_dataset_gallery(dataset, number, study_root, scores, media))
     parts.append("</section>")
     return "".join(parts)
 
 
-def _dataset_gallery(dataset: dict, number: int, folder: Path, study_root: Path, scores: dict) -> str:
+def _dataset_gallery(dataset: dict, number: int, study_root: Path, scores: dict, all_media: dict) -> str:
     name = dataset["dataset"]
     rows = []
     records = sorted([("0real", clip) for clip in dataset["real"]] +
@@ -202,11 +211,7 @@ def _dataset_gallery(dataset: dict, number: int, folder: Path, study_root: Path,
                      key=lambda item: (item[1]["label"], item[0], item[1].get("generator") or "",
                                        item[1].get("prompts") or "", item[1]["id"]))
     for source, clip in records:
-        path = _resolve(clip["path"], study_root)
-        if not path.is_file():
-            raise SynthaudioError(f"{path}: audio of clip '{clip['id']}' not found; the report's results.json "
-                                  f"points at clips of the study folder {study_root}: rebuild the report there")
-        media = clip_media(path, clip.get("offset") or 0.0, clip.get("duration"), folder)
+        media = all_media[(_resolve(clip["path"], study_root), clip.get("offset") or 0.0, clip.get("duration"))]
         real = source == "0real"
         generator = "real" if real else clip["generator"]
         prompts = "-" if real else clip["prompts"]

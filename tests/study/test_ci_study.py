@@ -66,6 +66,33 @@ def test_every_report_file_is_written(ci):
     assert ci["outcome"].report == report / "report.md"
 
 
+def test_html_report_lets_you_listen_to_real_and_synthetic_clips_of_every_class(ci):
+    report = ci["out"] / "report"
+    page = (report / "index.html").read_text()
+    gallery = json.loads((report / "results.json").read_text())["gallery"]["datasets"]
+    tones = next(dataset for dataset in gallery if dataset["dataset"] == "tones")
+    labels = {"dog", "rooster", "car_horn"}
+    assert {clip["label"] for clip in tones["real"]} == labels
+    assert {clip["label"] for clip in tones["synthetic"]} == labels
+    assert {(clip["generator"], clip["prompts"]) for clip in tones["synthetic"]} == \
+        {(g, p) for g in ("audioldm2", "audioldm2-band", "musicgen") for p in ("label", "llm")}
+    filtered = [clip for clip in tones["synthetic"] if (clip["generator"], clip["prompts"]) == ("audioldm2", "label")]
+    # the filtered experiment's class filter and clip filters (one per seed) judged these clips, with scores
+    for clip in filtered:
+        assert sorted(item["filter"].split()[0] + " " + item["filter"].split()[1] for item in clip["filters"]) == \
+            ["class filter:", "clip filter", "clip filter"]
+        assert clip["decision"] == ("kept" if all(item["kept"] for item in clip["filters"]) else "dropped")
+    assert all(clip["prompt"] and clip["seed"] is not None for clip in tones["synthetic"])
+    clips = sum(len(dataset["real"]) + len(dataset["synthetic"]) for dataset in gallery)
+    assert page.count('<audio controls preload="none"') == clips
+    assert len(list((report / "media").glob("*.opus"))) == len({clip["path"] for dataset in gallery
+                                                                   for clip in dataset["real"] + dataset["synthetic"]})
+    (report / "index.html").unlink()
+    result = CliRunner().invoke(app, ["report", str(ci["out"])])
+    assert result.exit_code == 0, result.output
+    assert (report / "index.html").read_text() == page
+
+
 def test_the_first_run_did_every_kind_of_stage(ci):
     kinds = ci["first"].kinds()
     # (the prompts stage runs where an LLM is asked: see test_holdout_and_postprocess; here descriptors come from
