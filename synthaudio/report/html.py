@@ -7,7 +7,8 @@ class's zero-shot precision and recall; sortable and filterable. Audio is copied
 files (media/), played by `<audio preload="none">` players, so nothing loads until played.
 
 The page works from file://, offline: plain HTML, CSS and a little JavaScript written here, no request to any
-server. Tables longer than LONG_TABLE rows that have a plot (the per-class precision heat map) are folded away.
+server. Tables longer than LONG_TABLE rows that have a plot (the per-class precision heat map), and any table
+twice as long, are folded away.
 """
 
 import html
@@ -96,7 +97,7 @@ def write_html(results: StudyResults, folder: Path, sections: list[HtmlSection],
         if section.image:
             body.append(f'<figure><img src="{_e(section.image)}" alt="{_e(section.title)}" class="plot"></figure>')
         table = table_html(section.table, f"table-{index}")
-        if section.image and len(section.table) > LONG_TABLE:
+        if len(section.table) > (LONG_TABLE if section.image else 2 * LONG_TABLE):
             table = f"<details><summary>the table ({len(section.table)} rows)</summary>{table}</details>"
         body.append(table)
         body.append(f'<p class="csv">Table: <a href="{_e(section.csv)}">{_e(section.csv)}</a></p></section>')

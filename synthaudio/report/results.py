@@ -76,6 +76,8 @@ class StudyResults:
     notes: list[str] = field(default_factory=list)
     # the HTML report's clips (synthaudio.study.gallery): paths relative to the study folder, else absolute
     gallery: dict[str, Any] = field(default_factory=dict)
+    # per class, condition and embedding: synthetic-vs-real distances (synthaudio.study.domain_gap)
+    domain_gap: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def optimistic(self) -> bool:

@@ -1,8 +1,10 @@
 """Zero-shot: train on synthetic clips only, test on the real test split; per generator x prompt strategy x clips
-per class x seed. Per-class precision comes with every evaluation (the class filter and the report read it)."""
+per class x seed. Per-class precision comes with every evaluation (the class filter and the report read it), and
+each condition's per-class domain gap (synthaudio.study.domain_gap) says how far its clips lie from the real ones."""
 
 from synthaudio.report.results import Condition
 from synthaudio.study.context import StudyContext
+from synthaudio.study.domain_gap import plan_domain_gap
 from synthaudio.study.schema import ZeroShot
 
 
@@ -22,6 +24,10 @@ def plan(ctx: StudyContext, name: str, experiment: ZeroShot) -> None:
                     ctx.result(evaluation, training, Condition(
                         name, experiment.kind, dataset, "synthetic only", generator, prompts, count, 0.0,
                         experiment.validation, seed, None), synthetic.pools)
+                    if seed == ctx.seeds[0]:  # the gap is a property of the clips: one classifier embeds them
+                        plan_domain_gap(ctx, training, synthetic.train, {
+                            "experiment": name, "dataset": dataset, "generator": generator, "prompts": prompts,
+                            "clips_per_class": count})
 
 
 def zero_shot_run(ctx: StudyContext, experiment: str, dataset: str, generator: str, prompts: str, count: int,
