@@ -112,7 +112,7 @@ def classifier_embeddings(run_dir: Path | str, clips: Sequence[Clip], cache_dir:
     return _cached(clips, "classifier-embedding", settings, cache_dir, embed)
 
 
-def _checkpoint_identity(folder: Path) -> str:
+def checkpoint_identity(folder: Path) -> str:
     """What identifies a checkpoint folder's weights without hashing gigabytes: its files' names and sizes."""
     entries = sorted((p.relative_to(folder).as_posix(), p.stat().st_size) for p in folder.rglob("*") if p.is_file())
     return hashlib.sha256(json.dumps(entries).encode()).hexdigest()
@@ -138,7 +138,7 @@ def clap_embeddings(clips: Sequence[Clip], checkpoint: str = CLAP_CHECKPOINT, ca
         features = getattr(features, "pooler_output", features)
         return features.float().cpu().numpy()
 
-    return _cached(clips, "clap-embedding", {"checkpoint": _checkpoint_identity(folder)}, cache_dir, embed)
+    return _cached(clips, "clap-embedding", {"checkpoint": checkpoint_identity(folder)}, cache_dir, embed)
 
 
 def whisper_embeddings(clips: Sequence[Clip], checkpoint: str = WHISPER_CHECKPOINT,
@@ -170,8 +170,42 @@ def whisper_embeddings(clips: Sequence[Clip], checkpoint: str = WHISPER_CHECKPOI
             rows.append(states[:positions].mean(dim=0).numpy())
         return np.stack(rows)
 
-    return _cached(clips, "whisper-embedding", {"checkpoint": _checkpoint_identity(folder)}, cache_dir, embed)
+    return _cached(clips, "whisper-embedding", {"checkpoint": checkpoint_identity(folder)}, cache_dir, embed)
 
 
 def _waveform(clip: Clip, rate: int) -> np.ndarray:
     return load_audio(clip.path, rate, offset=clip.offset, duration=min(clip.duration, MAX_SECONDS))
+
+
+def clap_text_embeddings(texts: Sequence[str], checkpoint: str = CLAP_CHECKPOINT, device: str = "cpu"
+                         ) -> tuple[np.ndarray, float]:
+    """((texts, dims) CLAP text embeddings, the model's logit scale): for text-audio similarity."""
+    from transformers import ClapModel, ClapProcessor
+
+    folder = resolve_checkpoint(checkpoint)
+    model = ClapModel.from_pretrained(folder, local_files_only=True).to(pick_device(device)).eval()
+    processor = ClapProcessor.from_pretrained(folder, local_files_only=True)
+    inputs = processor.tokenizer(list(texts), padding=True, return_tensors="pt")
+    with torch.no_grad():
+        features = model.get_text_features(**{k: v.to(model.device) for k, v in inputs.items()})
+    features = getattr(features, "pooler_output", features)
+    return features.float().cpu().numpy(), float(model.logit_scale_a.detach().exp())
+
+
+def clap_caption_scores(clips: Sequence[Clip], captions: dict[str, str], checkpoint: str = CLAP_CHECKPOINT,
+                        cache_dir: Path | str | None = None, kind: str = "probability") -> dict[str, float]:
+    """clip id -> how much the clip sounds like its own label's caption, in [0, 1]: `probability` = CLAP's
+    zero-shot probability of that caption among every label's caption; `similarity` = (cosine + 1) / 2."""
+    labels = sorted(captions)
+    audio = clap_embeddings(clips, checkpoint, cache_dir)
+    text, scale = clap_text_embeddings([captions[label] for label in labels], checkpoint)
+    audio = audio / np.maximum(np.linalg.norm(audio, axis=1, keepdims=True), 1e-12)
+    text = text / np.maximum(np.linalg.norm(text, axis=1, keepdims=True), 1e-12)
+    cosine = audio @ text.T  # (clips, labels)
+    index = {label: i for i, label in enumerate(labels)}
+    if kind == "similarity":
+        return {clip.id: float((cosine[row, index[clip.label]] + 1) / 2) for row, clip in enumerate(clips)}
+    logits = scale * cosine
+    logits -= logits.max(axis=1, keepdims=True)
+    probabilities = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
+    return {clip.id: float(probabilities[row, index[clip.label]]) for row, clip in enumerate(clips)}

@@ -12,6 +12,7 @@ import yaml
 from typer.testing import CliRunner
 
 from synthaudio.cli import app
+from synthaudio.fsutil import file_sha256
 from synthaudio.study.runner import run_study
 from synthaudio.study.schema import load_study
 from tests.study.ci_setup import build_ci_study
@@ -85,12 +86,27 @@ def test_html_report_lets_you_listen_to_real_and_synthetic_clips_of_every_class(
     assert all(clip["prompt"] and clip["seed"] is not None for clip in tones["synthetic"])
     clips = sum(len(dataset["real"]) + len(dataset["synthetic"]) for dataset in gallery)
     assert page.count('<audio controls preload="none"') == clips
-    assert len(list((report / "media").glob("*.opus"))) == len({clip["path"] for dataset in gallery
-                                                                   for clip in dataset["real"] + dataset["synthetic"]})
+    # one Opus file per distinct audio (a tiny random generator may make the same clip from two prompts)
+    contents = {file_sha256(Path(clip["path"]) if Path(clip["path"]).is_absolute() else ci["out"] / clip["path"])
+                for dataset in gallery for clip in dataset["real"] + dataset["synthetic"]}
+    assert len(list((report / "media").glob("*.opus"))) == len(contents)
     (report / "index.html").unlink()
     result = CliRunner().invoke(app, ["report", str(ci["out"])])
     assert result.exit_code == 0, result.output
     assert (report / "index.html").read_text() == page
+
+
+def test_report_gives_the_domain_gap_of_every_zero_shot_condition_against_its_precision(ci):
+    report = ci["out"] / "report"
+    rows = json.loads((report / "results.json").read_text())["domain_gap"]
+    conditions = {(row["generator"], row["prompts"]) for row in rows if row["encoder"] == "classifier"}
+    assert conditions == {(g, p) for g in ("audioldm2", "audioldm2-band", "musicgen") for p in ("label", "llm")}
+    assert {row["label"] for row in rows} == {"dog", "rooster", "car_horn"}
+    assert all(row["kad"] is not None and row["real_clips"] == 4 for row in rows)
+    text = (report / "report.md").read_text()
+    assert "## Domain gap vs zero-shot precision" in text and (report / "domain_gap.png").is_file()
+    # offline, the pretrained encoders are not cached: the report says so instead of failing
+    assert "clap embeddings (laion/clap-htsat-unfused): not in the Hugging Face cache" in text
 
 
 def test_the_first_run_did_every_kind_of_stage(ci):
@@ -98,7 +114,7 @@ def test_the_first_run_did_every_kind_of_stage(ci):
     # (the prompts stage runs where an LLM is asked: see test_holdout_and_postprocess; here descriptors come from
     # a file, which the pool reads directly)
     for kind in ("prepare", "pool", "derived_pool", "subset", "real_subset", "train", "evaluate", "class_filter",
-                 "clip_filter"):
+                 "clip_filter", "domain_gap"):
         assert kinds[kind] >= 1, kind
     assert not ci["first"].cached
 
