@@ -20,7 +20,7 @@ from synthaudio.study.synthetic import POOL_MANIFEST, SubsetStage, clip_index
 
 # "a few" clips per class: enough to hear the variety, few enough that the page opens at once
 REAL_PER_CLASS = 5
-SYNTHETIC_PER_CLASS = 30
+SYNTHETIC_PER_CLASS = 10  # per (generator, prompt strategy)
 
 
 def stored_path(path: str | Path, out: Path) -> str:

@@ -51,3 +51,40 @@ def open_page(url: str) -> Iterator[tuple[object, PageLog]]:
             yield page, log
         finally:
             browser.close()
+
+
+def check_page_offline(index_html, clips: int) -> None:
+    """In the browser: no console error, no request but for local files, every image loads, the `clips` players
+    load nothing until played, then every one plays."""
+    with open_page(index_html.as_uri()) as (page, log):
+        images = page.locator("img")
+        assert images.count() >= 2 + clips  # plots + one thumbnail per clip
+        for index in range(images.count()):
+            image = images.nth(index)
+            image.scroll_into_view_if_needed()  # thumbnails load lazily
+            page.wait_for_function("image => image.complete", arg=image.element_handle(), timeout=5000)
+            assert image.evaluate("image => image.naturalWidth") > 0, image.get_attribute("src")
+        players = page.locator("audio")
+        assert players.count() == clips
+        assert all(preload == "none" for preload in page.eval_on_selector_all("audio", "a => a.map(x => x.preload)"))
+        # nothing loads before it is played
+        assert page.eval_on_selector_all("audio", "a => a.filter(x => x.readyState > 0).length") == 0
+        played = page.evaluate("""async () => {
+            const players = Array.from(document.querySelectorAll('audio'));
+            return await Promise.all(players.map(player => new Promise(resolve => {
+                player.muted = true;
+                const start = performance.now();
+                const check = () => {
+                    if (player.currentTime > 0.05) { player.pause(); resolve([player.src, true, player.error]); }
+                    else if (performance.now() - start > 8000) {
+                        resolve([player.src, false, player.error && player.error.message]); }
+                    else { setTimeout(check, 50); }
+                };
+                player.play().then(check, error => resolve([player.src, false, String(error)]));
+            })));
+        }""")
+        failed = [item for item in played if not item[1]]
+        assert not failed, failed
+        assert log.console_errors == []
+        assert log.refused == []
+        assert log.requests and all(url.startswith("file://") for url in log.requests)

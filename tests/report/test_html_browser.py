@@ -5,7 +5,7 @@ import pytest
 
 from synthaudio.report import write_report
 from tests.fixtures.report_study import build_study_results
-from tests.report.browser import open_page
+from tests.report.browser import check_page_offline, open_page
 
 CLASSES, REAL, SYNTHETIC, GENERATORS = 3, 2, 3, ("gen_a", "gen_b")
 
@@ -25,38 +25,7 @@ def visible_rows(page, table="#gallery-0"):
 
 
 def test_page_loads_offline_with_every_image_and_clip(report_page):
-    with open_page(report_page.as_uri()) as (page, log):
-        images = page.locator("img")
-        assert images.count() >= 2 + CLASSES * (REAL + SYNTHETIC * len(GENERATORS))  # plots + one per clip
-        for index in range(images.count()):
-            image = images.nth(index)
-            image.scroll_into_view_if_needed()  # thumbnails load lazily
-            page.wait_for_function("image => image.complete", arg=image.element_handle(), timeout=5000)
-            assert image.evaluate("image => image.naturalWidth") > 0, image.get_attribute("src")
-        players = page.locator("audio")
-        assert players.count() == CLASSES * (REAL + SYNTHETIC * len(GENERATORS))
-        assert all(preload == "none" for preload in page.eval_on_selector_all("audio", "a => a.map(x => x.preload)"))
-        # nothing loads before it is played
-        assert page.eval_on_selector_all("audio", "a => a.filter(x => x.readyState > 0).length") == 0
-        played = page.evaluate("""async () => {
-            const players = Array.from(document.querySelectorAll('audio'));
-            return await Promise.all(players.map(player => new Promise(resolve => {
-                player.muted = true;
-                const start = performance.now();
-                const check = () => {
-                    if (player.currentTime > 0.05) { player.pause(); resolve([player.src, true, player.error]); }
-                    else if (performance.now() - start > 8000) {
-                        resolve([player.src, false, player.error && player.error.message]); }
-                    else { setTimeout(check, 50); }
-                };
-                player.play().then(check, error => resolve([player.src, false, String(error)]));
-            })));
-        }""")
-        failed = [item for item in played if not item[1]]
-        assert not failed, failed
-        assert log.console_errors == []
-        assert log.refused == []
-        assert log.requests and all(url.startswith("file://") for url in log.requests)
+    check_page_offline(report_page, clips=CLASSES * (REAL + SYNTHETIC * len(GENERATORS)))
 
 
 def test_gallery_filters_and_sorts(report_page):

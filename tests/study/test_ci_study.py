@@ -15,6 +15,7 @@ from synthaudio.cli import app
 from synthaudio.fsutil import file_sha256
 from synthaudio.study.runner import run_study
 from synthaudio.study.schema import load_study
+from tests.report.browser import check_page_offline
 from tests.study.ci_setup import build_ci_study
 
 pytestmark = pytest.mark.slow
@@ -94,6 +95,12 @@ def test_html_report_lets_you_listen_to_real_and_synthetic_clips_of_every_class(
     result = CliRunner().invoke(app, ["report", str(ci["out"])])
     assert result.exit_code == 0, result.output
     assert (report / "index.html").read_text() == page
+
+
+def test_html_report_of_the_study_works_in_a_browser(ci):
+    gallery = json.loads((ci["out"] / "report" / "results.json").read_text())["gallery"]["datasets"]
+    check_page_offline(ci["out"] / "report" / "index.html",
+                       clips=sum(len(dataset["real"]) + len(dataset["synthetic"]) for dataset in gallery))
 
 
 def test_report_gives_the_domain_gap_of_every_zero_shot_condition_against_its_precision(ci):
