@@ -189,7 +189,8 @@ def _domain_gap(report: _Report) -> None:
     domain_gap.gap_plot(table, correlations, report.folder / "domain_gap.png")
     report.section("Domain gap vs zero-shot precision", correlations, domain_gap.correlation_display(correlations),
                    "domain_gap_correlation.csv",
-                   "Does the distance between a class's synthetic and real (test) clips explain which classes fail? "
+                   "Does the distance between a class's synthetic and real clips (all splits) explain which classes "
+                   "fail? "
                    "Spearman rank correlation over classes between each gap measure and the class's zero-shot "
                    "precision, with a 95% bootstrap interval over classes: negative = far classes fail. Embeddings: "
                    "`classifier` = the penultimate layer of the zero-shot model itself (first seed; it has only "

@@ -28,10 +28,11 @@ def frechet_distance(real: np.ndarray, synthetic: np.ndarray) -> float:
     """||mu_r - mu_s||^2 + tr(S_r + S_s - 2 (S_r S_s)^(1/2)), the square root's trace through the singular
     values of the centred cross product (exact, and cheap when there are fewer clips than dimensions)."""
     real, synthetic = np.asarray(real, dtype=np.float64), np.asarray(synthetic, dtype=np.float64)
-    if len(real) < 2 or len(synthetic) < 2:
+    if len(real) < 1 or len(synthetic) < 2:
         return math.nan
+    # one real clip (a class of a tiny test set): its covariance is zero, the distance is still defined
     centred_real, centred_synthetic = real - real.mean(0), synthetic - synthetic.mean(0)
-    scale_real, scale_synthetic = len(real) - 1, len(synthetic) - 1
+    scale_real, scale_synthetic = max(len(real) - 1, 1), len(synthetic) - 1
     trace_real = float((centred_real ** 2).sum()) / scale_real
     trace_synthetic = float((centred_synthetic ** 2).sum()) / scale_synthetic
     cross = np.linalg.svd(centred_real @ centred_synthetic.T, compute_uv=False).sum() / math.sqrt(
@@ -164,27 +165,30 @@ def correlation_display(table: pd.DataFrame) -> pd.DataFrame:
 
 
 def gap_plot(table: pd.DataFrame, correlations: pd.DataFrame, path) -> None:
-    """One panel per condition and encoder: each class's KAD (x) against its zero-shot precision (y)."""
+    """One panel per condition and encoder: each class's KAD (x; the Fréchet distance where no class has the two
+    real clips KAD needs) against its zero-shot precision (y)."""
     from synthaudio.report.plots import _figure, _save
 
     groups = list(table.groupby(CONDITION, sort=True))
     figure, axes = _figure(len(groups), width=5.0, height=4.0)
     for axis, (keys, group) in zip(axes, groups, strict=True):
-        axis.scatter(group["kad"], group["precision"], s=18)
+        measure = "kad" if group["kad"].notna().any() else "frechet"
+        axis.scatter(group[measure], group["precision"], s=18)
         if len(group) <= 30:
             for _, row in group.iterrows():
-                axis.annotate(str(row["label"]), (row["kad"], row["precision"]), fontsize="x-small",
+                axis.annotate(str(row["label"]), (row[measure], row["precision"]), fontsize="x-small",
                               xytext=(2, 2), textcoords="offset points")
         match = correlations
         for column, value in zip(CONDITION, keys, strict=True):
             match = match[match[column] == value]
-        rho = match["rho_kad"].iloc[0] if len(match) else math.nan
-        low, high = (match["rho_kad_low"].iloc[0], match["rho_kad_high"].iloc[0]) if len(match) else (math.nan,) * 2
+        rho = match[f"rho_{measure}"].iloc[0] if len(match) else math.nan
+        low, high = (match[f"rho_{measure}_low"].iloc[0], match[f"rho_{measure}_high"].iloc[0]) if len(match) \
+            else (math.nan, math.nan)
         interval = "" if math.isnan(low) else f" [{low:+.2f}, {high:+.2f}]"
         experiment, dataset, generator, prompts, count, encoder = keys
         axis.set_title(f"{dataset} {generator}/{prompts}/{count} ({encoder})\nSpearman rho {rho:+.2f}{interval}",
                        fontsize="small")
-        axis.set_xlabel(f"KAD synthetic vs real ({encoder} embeddings)")
+        axis.set_xlabel(f"{dict(GAP_MEASURES)[measure]} synthetic vs real ({encoder} embeddings)")
         axis.set_ylabel("zero-shot precision (real test)")
         axis.set_ylim(-0.05, 1.05)
     _save(figure, path)

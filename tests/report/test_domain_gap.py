@@ -25,6 +25,9 @@ def test_frechet_distance_matches_the_matrix_square_root_formula():
     assert frechet_distance(real, synthetic) == pytest.approx(expected, rel=1e-6)
     # fewer clips than dimensions (a class of a small dataset): still finite and exact
     assert frechet_distance(real[:5], real[:5]) == pytest.approx(0.0, abs=1e-9)
+    # one real clip (a class with one test recording): a point, whose covariance is zero
+    expected = ((real[0] - synthetic.mean(0)) ** 2).sum() + np.trace(covariance_synthetic)
+    assert frechet_distance(real[:1], synthetic) == pytest.approx(expected, rel=1e-9)
 
 
 def test_kernel_distance_is_unbiased_for_small_sets_and_grows_with_the_gap():
