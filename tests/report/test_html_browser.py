@@ -7,6 +7,8 @@ from synthaudio.report import write_report
 from tests.fixtures.report_study import build_study_results
 from tests.report.browser import check_page_offline, open_page
 
+pytestmark = pytest.mark.slow
+
 CLASSES, REAL, SYNTHETIC, GENERATORS = 3, 2, 3, ("gen_a", "gen_b")
 
 
