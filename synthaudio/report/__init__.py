@@ -6,8 +6,9 @@ FOLDER/
   report.md                  protocol, datasets (real test clips, chance), every table, links to the plots
   results.csv, results.json  one row per evaluation (per seed); results.json also holds per-class metrics
   datasets.csv, zero_shot.csv, quantity.csv, real_fraction.csv, per_class_precision.csv, class_filter.csv,
-  clip_filter.csv, speech_augment.csv       (those the study's experiments produce)
-  zero_shot_accuracy.png, quantity.png, real_fraction.png, per_class_precision.png, snr.png
+  clip_filter.csv, speech_augment.csv, domain_gap.csv, domain_gap_correlation.csv
+                             (those the study's experiments produce)
+  zero_shot_accuracy.png, quantity.png, real_fraction.png, per_class_precision.png, snr.png, domain_gap.png
   confusion/<condition>.png  confusion matrices summed over seeds (clean test)
 """
 
