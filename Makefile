@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.synthaudio-installed
-TEST_DEBS := espeak-ng
+TEST_DEBS := espeak-ng chromium
 DEMO_DEBS := espeak-ng asterisk-core-sounds-en-wav asterisk-core-sounds-es-wav
 
 .PHONY: demo test setup lint

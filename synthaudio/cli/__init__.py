@@ -21,7 +21,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-COMMAND_MODULES = ("prepare", "manifest", "prompts", "generate", "train", "study", "plugins")
+COMMAND_MODULES = ("prepare", "manifest", "prompts", "generate", "train", "study", "report", "plugins")
 
 
 def _show_version(value: bool) -> None:

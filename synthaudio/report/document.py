@@ -11,7 +11,7 @@ import pandas as pd
 
 from synthaudio.fsutil import atomic_write, write_text_atomic
 from synthaudio.naming import safe_name
-from synthaudio.report import evidence, plots, tables
+from synthaudio.report import domain_gap, evidence, html, plots, tables
 from synthaudio.report.results import StudyResults, setting_key
 
 VALIDATION_TEXT = ("**Protocol: validation.** Every model is selected (best epoch, learning-rate schedule) on a "
@@ -39,10 +39,13 @@ class _Report:
         self.markdown: list[str] = []
         self.terminal: list[str] = []
         self.chance = {d["dataset"]: d["chance"] for d in results.datasets}
+        self.sections: list[html.HtmlSection] = []  # the same tables again, for index.html
 
     def section(self, title: str, table: pd.DataFrame, shown: pd.DataFrame, csv: str, intro: str = "",
                 image: str | None = None, terminal: bool = True, notes: Sequence[str] = ()) -> None:
         _write_csv(table.drop(columns=[tables.KEY], errors="ignore"), self.folder / csv)
+        intro_with_notes = " ".join(part for part in (intro, *notes) if part)
+        self.sections.append(html.HtmlSection(title, intro_with_notes, shown, csv, image))
         marker = " (OPTIMISTIC: paper protocol)" if self.results.optimistic else ""
         self.markdown += [f"## {title}{marker}", ""]
         if intro:
@@ -57,16 +60,19 @@ class _Report:
             self.terminal += [f"  {note}" for note in notes if note.startswith("No interval")]
 
 
-def write_report(results: StudyResults, folder: Path | str) -> tuple[Path, str]:
-    """Write every report file into `folder`, replacing what it held (no stale table or plot of an earlier
-    version of the study survives); returns (report.md, the summary to print)."""
-    folder = Path(folder)
+def write_report(results: StudyResults, folder: Path | str, study_root: Path | str | None = None
+                 ) -> tuple[Path, str]:
+    """Write every report file into `folder` (report.md and index.html), replacing what it held (no stale table
+    or plot of an earlier version of the study survives); returns (report.md, the summary to print).
+    `study_root`: the study folder the gallery's relative clip paths start from (default: folder's parent)."""
+    folder = Path(folder).absolute()
+    study_root = Path(study_root).absolute() if study_root is not None else folder.parent
     folder.parent.mkdir(parents=True, exist_ok=True)
     building = folder.with_name(f".{folder.name}.building-{os.getpid()}")
     shutil.rmtree(building, ignore_errors=True)
     building.mkdir()
     try:
-        summary = _write_all(results, building)
+        summary = _write_all(results, building, study_root, folder)
         if folder.exists():
             retired = folder.with_name(f".{folder.name}.old")
             shutil.rmtree(retired, ignore_errors=True)
@@ -78,7 +84,7 @@ def write_report(results: StudyResults, folder: Path | str) -> tuple[Path, str]:
     return folder / "report.md", summary
 
 
-def _write_all(results: StudyResults, folder: Path) -> str:
+def _write_all(results: StudyResults, folder: Path, study_root: Path, previous: Path) -> str:
     report = _Report(results, folder)
     results.save(folder / "results.json")
     _write_csv(tables.results_table(results), folder / "results.csv")
@@ -101,6 +107,9 @@ def _write_all(results: StudyResults, folder: Path) -> str:
                         "e.g. `synthaudio evaluate --run RUN --test OTHER_MANIFEST`) and its evaluation file "
                         "(column `evaluation`)", ""]
     write_text_atomic(folder / "report.md", "\n".join(report.markdown))
+    first = next((i for i, line in enumerate(report.markdown) if line.startswith("## ")), len(report.markdown))
+    header = [line for line in report.markdown[:first] if line and not line.startswith("# ")]
+    html.write_html(results, folder, report.sections, header, study_root, reuse_media=previous)
     return "\n".join(report.terminal)
 
 
@@ -195,6 +204,7 @@ def _zero_shot(report: _Report) -> None:
                    notes=tables.interval_notes(table))
     _test_size_lines(report, table)
     _per_class(report)
+    _domain_gap(report)
 
 
 def _per_class(report: _Report) -> None:
@@ -206,6 +216,29 @@ def _per_class(report: _Report) -> None:
                    "Precision and recall of each class on the real test split (mean over seeds): classes whose "
                    "synthetic clips mislead the model have low precision.", "per_class_precision.png",
                    terminal=False)
+
+
+def _domain_gap(report: _Report) -> None:
+    table = domain_gap.gap_table(report.results.domain_gap, tables.per_class_precision_table(report.results))
+    if table.empty:
+        return
+    correlations = domain_gap.correlation_table(table)
+    domain_gap.gap_plot(table, correlations, report.folder / "domain_gap.png")
+    report.section("Domain gap vs zero-shot precision", correlations, domain_gap.correlation_display(correlations),
+                   "domain_gap_correlation.csv",
+                   "Does the distance between a class's synthetic and real clips (all splits) explain which classes "
+                   "fail? "
+                   "Spearman rank correlation over classes between each gap measure and the class's zero-shot "
+                   "precision, with a 95% bootstrap interval over classes: negative = far classes fail. Embeddings: "
+                   "`classifier` = the penultimate layer of the zero-shot model itself (first seed; it has only "
+                   "seen synthetic clips), `clap` / `whisper` = pretrained encoders where cached. A correlation over "
+                   "few classes, not a cause; with random-weight generators it measures noise.", "domain_gap.png")
+    shown = table[["experiment", "dataset", "generator", "prompts", "clips_per_class", "encoder", "label",
+                   "real_clips", "synthetic_clips", "kad", "frechet", "detectability", "precision", "recall"]]
+    report.section("Domain gap per class", shown, shown, "domain_gap.csv",
+                   "KAD: unbiased squared MMD (Gaussian kernel, median bandwidth); Fréchet distance as FAD (biased "
+                   "upwards for few clips); detectability: cross-validated ROC AUC of a logistic regression telling "
+                   "the class's real clips from its synthetic ones (0.5 = indistinguishable).", terminal=False)
 
 
 def _quantity(report: _Report) -> None:

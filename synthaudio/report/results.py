@@ -185,6 +185,10 @@ class StudyResults:
     intervals: list[dict[str, Any]] = field(default_factory=list)  # ConditionIntervals as dicts
     comparisons: list[dict[str, Any]] = field(default_factory=list)  # ComparisonRecord as dicts
     power: list[dict[str, Any]] = field(default_factory=list)  # TestSetPower as dicts
+    # the HTML report's clips (synthaudio.study.gallery): paths relative to the study folder, else absolute
+    gallery: dict[str, Any] = field(default_factory=dict)
+    # per class, condition and embedding: synthetic-vs-real distances (synthaudio.study.domain_gap)
+    domain_gap: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def optimistic(self) -> bool:

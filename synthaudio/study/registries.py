@@ -19,6 +19,7 @@ EXPERIMENTS: Registry = Registry("experiment kind", None, {
 # entry-point group "synthaudio.scorers"
 SCORERS: Registry = Registry("scorer", "synthaudio.scorers", {
     "real_model": "synthaudio.study.filtering:RealModelScorer",
+    "clap": "synthaudio.study.clap_scorer:ClapScorer",  # needs laion/clap-htsat-unfused in the HF cache
 })
 
 # where the independent stages of a study step run (synthaudio.study.executor.StageExecutor)

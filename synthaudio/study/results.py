@@ -8,6 +8,8 @@ from pathlib import Path
 from synthaudio.report.evidence import study_evidence
 from synthaudio.report.results import ResultRow, StatisticsSettings, StudyResults, setting_key, setting_of
 from synthaudio.study.cache import read_done
+from synthaudio.study.domain_gap import read_domain_gaps
+from synthaudio.study.gallery import collect_gallery
 from synthaudio.study.plan import Plan
 from synthaudio.study.recognition import EVALUATION, RUN_FOLDER
 from synthaudio.study.schema import StudyConfig
@@ -59,6 +61,10 @@ def collect_results(config: StudyConfig, plan: Plan, executor: str = "local",
         record = read_done(plan.stages[key].folder) or {}
         results.filters.append({**columns, **{k: v for k, v in record.items()
                                               if k not in ("kind", "key", "title", "size", "seconds")}})
+    results.domain_gap, gap_notes = read_domain_gaps(plan.stages.values())
+    results.notes += [note for note in gap_notes if note not in results.notes]
+    if plan.stages:
+        results.gallery = collect_gallery(plan, next(iter(plan.stages.values())).out)
     return results
 
 

@@ -1,11 +1,13 @@
 """Zero-shot: train on synthetic clips only, test on the real test split; per generator x prompt strategy x clips
-per class x seed. Per-class precision comes with every evaluation (the class filter and the report read it).
+per class x seed. Per-class precision comes with every evaluation (the class filter and the report read it), and
+each condition's per-class domain gap (synthaudio.study.domain_gap) says how far its clips lie from the real ones.
 
 Compared (paired, in the report): LLM-assisted prompts (strategy llm or caption) against label prompts on the same
 generator and clips per class, where the experiment has both."""
 
 from synthaudio.report.results import Condition
 from synthaudio.study.context import StudyContext
+from synthaudio.study.domain_gap import plan_domain_gap
 from synthaudio.study.schema import ZeroShot
 
 
@@ -24,6 +26,10 @@ def plan(ctx: StudyContext, name: str, experiment: ZeroShot) -> None:
                     evaluation = ctx.evaluate(training, ctx.real(dataset), seed)
                     ctx.result(evaluation, training, condition(name, experiment, generator, prompts, count, seed),
                                synthetic.pools)
+                    if seed == ctx.seeds[0]:  # the gap is a property of the clips: one classifier embeds them
+                        plan_domain_gap(ctx, training, synthetic.train, {
+                            "experiment": name, "dataset": dataset, "generator": generator, "prompts": prompts,
+                            "clips_per_class": count})
     label = [prompts for prompts in experiment.prompts if ctx.config.prompts[prompts].strategy == "label"]
     assisted = [prompts for prompts in experiment.prompts if prompts not in label]
     for generator in experiment.generators:

@@ -137,8 +137,17 @@ def test_reduced_demo_end_to_end(tmp_path):
     assert ("RANDOM-WEIGHT GENERATORS: audiogen (tiny-random), audioldm2 (tiny-random), musicgen (tiny-random)"
             in report)
     assert "Prepared as noise only, never tested on: babble" in report
-    for name in ("zero_shot_accuracy.png", "quantity.png", "snr.png", "speech_augment.csv"):
+    for name in ("zero_shot_accuracy.png", "quantity.png", "snr.png", "speech_augment.csv", "domain_gap.png"):
         assert (out / "report" / name).is_file()
+    # the page to listen to: real and synthetic clips of every digit
+    page = (out / "report" / "index.html").read_text(encoding="utf-8")
+    for digit in ("zero", "five", "nine"):
+        assert f'data-class="{digit}" data-generator="real"' in page
+        assert f'data-class="{digit}" data-generator="tts_phone"' in page
+    # each digit's domain gap against its zero-shot precision, with the rank correlation and its interval
+    assert "## Domain gap vs zero-shot precision" in report
+    assert re.search(r"\| [+-]\d\.\d\d \[[+-]\d\.\d\d, [+-]\d\.\d\d\] \|", report)
+    assert "clap embeddings (laion/clap-htsat-unfused): not in the Hugging Face cache" in report
 
     run_path = re.search(r"^main zero-shot model \(tts_phone/label, 4 synthetic clips per class, seed 0\): (\S+)$",
                          printed, flags=re.MULTILINE).group(1)

@@ -14,11 +14,13 @@ import yaml
 from typer.testing import CliRunner
 
 from synthaudio.cli import app
+from synthaudio.fsutil import file_sha256
 from synthaudio.report import StudyResults, tables, write_report
 from synthaudio.report.results import setting_key, setting_of
 from synthaudio.report.statistics import holm
 from synthaudio.study.runner import run_study
 from synthaudio.study.schema import load_study
+from tests.report.browser import check_page_offline
 from tests.study.ci_setup import build_ci_study
 
 pytestmark = pytest.mark.slow
@@ -77,12 +79,61 @@ def test_every_report_file_is_written(ci):
     assert ci["outcome"].report == report / "report.md"
 
 
+def test_html_report_lets_you_listen_to_real_and_synthetic_clips_of_every_class(ci):
+    report = ci["out"] / "report"
+    page = (report / "index.html").read_text()
+    gallery = json.loads((report / "results.json").read_text())["gallery"]["datasets"]
+    tones = next(dataset for dataset in gallery if dataset["dataset"] == "tones")
+    labels = {"dog", "rooster", "car_horn"}
+    assert {clip["label"] for clip in tones["real"]} == labels
+    assert {clip["label"] for clip in tones["synthetic"]} == labels
+    assert {(clip["generator"], clip["prompts"]) for clip in tones["synthetic"]} == \
+        {(g, p) for g in ("audioldm2", "audioldm2-band", "musicgen") for p in ("label", "llm")}
+    filtered = [clip for clip in tones["synthetic"] if (clip["generator"], clip["prompts"]) == ("audioldm2", "label")]
+    # the filtered experiment's class filter and clip filters (one per seed) judged these clips, with scores
+    for clip in filtered:
+        assert sorted(item["filter"].split()[0] + " " + item["filter"].split()[1] for item in clip["filters"]) == \
+            ["class filter:", "clip filter", "clip filter"]
+        assert clip["decision"] == ("kept" if all(item["kept"] for item in clip["filters"]) else "dropped")
+    assert all(clip["prompt"] and clip["seed"] is not None for clip in tones["synthetic"])
+    clips = sum(len(dataset["real"]) + len(dataset["synthetic"]) for dataset in gallery)
+    assert page.count('<audio controls preload="none"') == clips
+    # one Opus file per distinct audio (a tiny random generator may make the same clip from two prompts)
+    contents = {file_sha256(Path(clip["path"]) if Path(clip["path"]).is_absolute() else ci["out"] / clip["path"])
+                for dataset in gallery for clip in dataset["real"] + dataset["synthetic"]}
+    assert len(list((report / "media").glob("*.opus"))) == len(contents)
+    (report / "index.html").unlink()
+    result = CliRunner().invoke(app, ["report", str(ci["out"])])
+    assert result.exit_code == 0, result.output
+    assert (report / "index.html").read_text() == page
+
+
+def test_html_report_of_the_study_works_in_a_browser(ci):
+    gallery = json.loads((ci["out"] / "report" / "results.json").read_text())["gallery"]["datasets"]
+    check_page_offline(ci["out"] / "report" / "index.html",
+                       clips=sum(len(dataset["real"]) + len(dataset["synthetic"]) for dataset in gallery))
+
+
+def test_report_gives_the_domain_gap_of_every_zero_shot_condition_against_its_precision(ci):
+    report = ci["out"] / "report"
+    rows = json.loads((report / "results.json").read_text())["domain_gap"]
+    conditions = {(row["generator"], row["prompts"]) for row in rows if row["encoder"] == "classifier"}
+    assert conditions == {(g, p) for g in ("audioldm2", "audioldm2-band", "musicgen") for p in ("label", "llm")}
+    assert {row["label"] for row in rows} == {"dog", "rooster", "car_horn"}
+    # every real clip of a class (20 over the five ESC-50 folds), not only its few test clips
+    assert all(row["kad"] is not None and row["real_clips"] == 20 for row in rows)
+    text = (report / "report.md").read_text()
+    assert "## Domain gap vs zero-shot precision" in text and (report / "domain_gap.png").is_file()
+    # offline, the pretrained encoders are not cached: the report says so instead of failing
+    assert "clap embeddings (laion/clap-htsat-unfused): not in the Hugging Face cache" in text
+
+
 def test_the_first_run_did_every_kind_of_stage(ci):
     kinds = ci["first"].kinds()
     # (the prompts stage runs where an LLM is asked: see test_holdout_and_postprocess; here descriptors come from
     # a file, which the pool reads directly)
     for kind in ("prepare", "pool", "derived_pool", "subset", "real_subset", "train", "evaluate", "class_filter",
-                 "clip_filter"):
+                 "clip_filter", "domain_gap"):
         assert kinds[kind] >= 1, kind
     assert not ci["first"].cached
 
@@ -309,14 +360,15 @@ def test_more_clips_per_class_generates_only_the_new_clips_and_resumes(ci, monke
 
     recorder = Recorder()
     outcome = run_study(load_study(changed), out, on_event=recorder)
-    # resumed: the pool was completed by the interrupted attempt; now only the new subset's runs remain
-    assert recorder.kinds() == Counter({"train": 2, "evaluate": 2})
+    # resumed: the pool was completed by the interrupted attempt; now only the new subset's runs remain (and the
+    # domain gap of its clips)
+    assert recorder.kinds() == Counter({"train": 2, "evaluate": 2, "domain_gap": 1})
     grown = _pool_wavs(out)
     assert {path: grown[path] for path in wavs} == wavs  # the existing clips were not touched
     assert len(grown) - len(wavs) == 2 * 3  # 2 more clips for each of the 3 labels, in one pool
     rows = json.loads((out / "report" / "results.json").read_text())["rows"]
     assert {row["clips_per_class"] for row in rows if row["experiment"] == "quantity"} == {2, 4, 6}
-    assert len(outcome.ran) == 4
+    assert len(outcome.ran) == 5
 
 
 def test_paper_protocol_is_flagged_and_filters_on_test(ci):

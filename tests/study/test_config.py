@@ -119,9 +119,9 @@ def test_unknown_generator_recipe_and_scorer(tmp_path):
 
     def filtered(data):
         data["experiments"]["f"] = {**data["experiments"]["mix"], "kind": "filtered",
-                                    "clip_filter": {"scorer": "clap"}}
+                                    "clip_filter": {"scorer": "clip-model"}}
     message = study_error(tmp_path, filtered)
-    assert "experiments.f.clip_filter.scorer: unknown scorer 'clap'; known scorers: real_model" in message
+    assert "experiments.f.clip_filter.scorer: unknown scorer 'clip-model'; known scorers: real_model, clap" in message
 
 
 def test_training_typo_and_study_owned_settings(tmp_path):
