@@ -36,7 +36,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from synthaudio.llm import make_llm  # noqa: E402
+from synthaudio.llm import LLMError, make_llm  # noqa: E402
 from synthaudio.prompts.descriptor_file import descriptors_for_labels  # noqa: E402
 from synthaudio.prompts.descriptors import DescriptorRequest, collect_descriptors  # noqa: E402
 from synthaudio.prompts.label import label_prompt  # noqa: E402
@@ -147,9 +147,19 @@ def main() -> None:
     llm = make_llm("smollm2")
     start = time.perf_counter()
     screen = RecordingScreen("sound", request.relevance)
-    filtered, provenance = collect_descriptors(llm, labels, request, screen=screen)
+    filtered, dropped_by_label, failed = {}, {}, []
+    for label in labels:  # one at a time: a label the LLM never answers usably is counted, not fatal
+        try:
+            found, provenance = collect_descriptors(llm, [label], request, screen=screen)
+        except LLMError:
+            failed.append(label)
+            continue
+        filtered.update(found)
+        dropped_by_label.update(provenance["dropped"])
+    provenance = {"dropped": dropped_by_label}
+    print(f"no usable list in {1 + args.retries} answers: {len(failed)} classes {failed}")
     elapsed = time.perf_counter() - start
-    raw = {label: screen.first.get(label, []) for label in labels}
+    raw = {label: screen.__dict__.get("first", {}).get(label, []) for label in labels}
     dropped = {reason: sum(counts[reason] for counts in provenance["dropped"].values())
                for reason in ("offensive", "generic", "unrelated")}
     rows = {"study (Gemini)": reference, "smollm2 raw": raw, "smollm2 filtered": filtered,
