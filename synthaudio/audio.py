@@ -2,7 +2,8 @@
 mix at an SNR, write WAV atomically.
 
 Decoding: soundfile (libsndfile: wav, flac, ogg, mp3, ...) first; anything it cannot open goes through PyAV
-(the audio track of mp4/avi/mkv/webm, m4a, ...). Resampling: soxr. Every problem with a file raises AudioError
+(the audio track of mp4/avi/mkv/webm, m4a, ...), and the raw telephony codecs in PYAV_ONLY (GSM 06.10, G.722)
+always do. Resampling: soxr. Every problem with a file raises AudioError
 naming the file and the problem.
 """
 
@@ -55,6 +56,8 @@ def _read_soundfile(path: Path, offset: float, duration: float | None) -> tuple[
     """(samples x channels, rate) via libsndfile, or None when libsndfile does not know the format."""
     import soundfile
 
+    if path.suffix.lower() in PYAV_ONLY:
+        return None
     try:
         handle = soundfile.SoundFile(str(path))
     except soundfile.LibsndfileError:
@@ -162,6 +165,8 @@ def audio_info(path: Path | str) -> tuple[float, int]:
 
     path = Path(path)
     _check_file(path)
+    if path.suffix.lower() in PYAV_ONLY:
+        return _pyav_info(path)
     try:
         info = soundfile.info(str(path))
         _check_riff_complete(path)
@@ -294,4 +299,6 @@ def is_audio_path(path: Path | str) -> bool:
 
 
 AUDIO_EXTENSIONS = {".wav", ".flac", ".ogg", ".oga", ".opus", ".mp3", ".m4a", ".aac", ".aiff", ".aif", ".au",
-                    ".mp4", ".avi", ".mkv", ".webm", ".mov", ".mpg", ".mpeg"}
+                    ".mp4", ".avi", ".mkv", ".webm", ".mov", ".mpg", ".mpeg", ".gsm", ".g722"}
+# libsndfile opens a raw GSM 06.10 file but cannot seek in it, and does not know G.722: PyAV decodes both
+PYAV_ONLY = {".gsm", ".g722"}
