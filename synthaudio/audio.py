@@ -88,7 +88,7 @@ def _open_audio_track(path: Path):
     import av
 
     try:
-        container = av.open(str(path))
+        container = av.open(str(path), format=PYAV_ONLY.get(path.suffix.lower()))
     except (av.error.FFmpegError, UnicodeDecodeError) as error:
         raise AudioError(path, f"not a readable audio or video file ({error.__class__.__name__})") from None
     with container:
@@ -300,5 +300,6 @@ def is_audio_path(path: Path | str) -> bool:
 
 AUDIO_EXTENSIONS = {".wav", ".flac", ".ogg", ".oga", ".opus", ".mp3", ".m4a", ".aac", ".aiff", ".aif", ".au",
                     ".mp4", ".avi", ".mkv", ".webm", ".mov", ".mpg", ".mpeg", ".gsm", ".g722"}
-# libsndfile opens a raw GSM 06.10 file but cannot seek in it, and does not know G.722: PyAV decodes both
-PYAV_ONLY = {".gsm", ".g722"}
+# libsndfile opens a raw GSM 06.10 file but cannot seek in it, and does not know G.722: PyAV decodes both, told
+# the format (a headerless stream is otherwise guessed from its first bytes, which may look like another format)
+PYAV_ONLY = {".gsm": "gsm", ".g722": "g722"}
