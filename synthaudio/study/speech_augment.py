@@ -36,8 +36,6 @@ def plan(ctx: StudyContext, name: str, experiment: SpeechAugment) -> None:
         ctx.require_rows(dataset, split, where, hint)
     for seed in ctx.seeds:
         test_noise, test_split, _ = ctx.noise(experiment.test_noise, seed, loc + ("test_noise",))
-        if seed == ctx.seeds[0]:
-            _check_test_noise(ctx, name, experiment, (test_noise, test_split))
         variants: dict[str, tuple | None] = {NO_AUGMENTATION: None}
         for noise_name, source in experiment.noise.items():
             data, split, pools = ctx.noise(source, seed, loc + ("noise", noise_name))
@@ -46,6 +44,8 @@ def plan(ctx: StudyContext, name: str, experiment: SpeechAugment) -> None:
             augment = {"split": split, "snr_db": list(experiment.train_snr_db), "p": experiment.augment_p,
                        "invert_polarity_p": experiment.invert_polarity_p}
             variants[noise_name] = (data, augment, pools, source.synthetic)
+        if seed == ctx.seeds[0]:
+            _check_test_noise(ctx, name, experiment, (test_noise, test_split))
         if speech is None:
             train, val = ctx.real_train(dataset, experiment.real_fraction, seed), ctx.real(dataset)
             speech_pools, described = (), dataset
