@@ -187,7 +187,9 @@ def test_reduced_demo_end_to_end(tmp_path):
                      report)
     # every real test clip counted once, with its speakers; the Spanish Allison is the English one
     assert "Note: real test data of all tested datasets together: 132 distinct clips from 8 speakers" in report
-    assert "| digits5 | 10 | 0 | 0 | 80 | 0.1 |" in report and "| letters_qabcs | 26 | 0 | 0 | 26 |" in report
+    # the datasets table: classes, real train/val/test clips, chance, majority, speakers
+    assert "| digits5 | 10 | 0 | 0 | 80 | 0.100 | 0.100 | 7 |" in report
+    assert "| letters_qabcs | 26 | 0 | 0 | 26 | 0.038 | 0.038 | 1 |" in report
     # per speaker and language, from each clip's prediction
     breakdown = (out / "report" / "digits5_by_speaker.csv").read_text(encoding="utf-8")
     assert "asterisk/en_US_f_Allison" in breakdown and "asterisk/fr" in breakdown
