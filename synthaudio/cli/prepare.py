@@ -10,8 +10,8 @@ def register(app: typer.Typer) -> None:
 
 
 def prepare(
-    dataset: str = typer.Argument(..., help="esc50, gtzan, speechcommands, iemocap, ucf101, activitynet, folder or "
-                                            "asterisk."),
+    dataset: str = typer.Argument(..., help="esc50, gtzan, speechcommands, iemocap, ucf101, activitynet, folder, "
+                                            "asterisk or qabcs."),
     root: Path = typer.Option(..., "--root", help="The dataset folder in its official layout."),
     out: Path = typer.Option(..., "--out", help="The clip manifest to write (.jsonl)."),
     on_error: str = typer.Option("stop", "--on-error",
