@@ -5,7 +5,10 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.synthaudio-installed
 TEST_DEBS := espeak-ng chromium
-DEMO_DEBS := espeak-ng asterisk-core-sounds-en-wav asterisk-core-sounds-es-wav
+# the demo's real speech: Asterisk voices in five languages (WAV and GSM) and the qABCs English letters
+DEMO_DEBS := espeak-ng asterisk-core-sounds-en-wav asterisk-core-sounds-es-wav asterisk-core-sounds-fr-wav \
+	asterisk-core-sounds-it-wav asterisk-core-sounds-ru-wav asterisk-prompt-fr-armelle \
+	asterisk-prompt-it-menardi-wav asterisk-prompt-es-co qabcs-data
 
 .PHONY: demo test setup lint
 

@@ -2,7 +2,8 @@
 mix at an SNR, write WAV atomically.
 
 Decoding: soundfile (libsndfile: wav, flac, ogg, mp3, ...) first; anything it cannot open goes through PyAV
-(the audio track of mp4/avi/mkv/webm, m4a, ...). Resampling: soxr. Every problem with a file raises AudioError
+(the audio track of mp4/avi/mkv/webm, m4a, ...), and the raw telephony codecs in PYAV_ONLY (GSM 06.10, G.722)
+always do. Resampling: soxr. Every problem with a file raises AudioError
 naming the file and the problem.
 """
 
@@ -58,6 +59,8 @@ def _read_soundfile(path: Path, offset: float, duration: float | None) -> tuple[
     """(samples x channels, rate) via libsndfile, or None when libsndfile does not know the format."""
     import soundfile
 
+    if path.suffix.lower() in PYAV_ONLY:
+        return None
     try:
         handle = soundfile.SoundFile(str(path))
     except soundfile.LibsndfileError:
@@ -88,7 +91,7 @@ def _open_audio_track(path: Path):
     import av
 
     try:
-        container = av.open(str(path))
+        container = av.open(str(path), format=PYAV_ONLY.get(path.suffix.lower()))
     except (av.error.FFmpegError, UnicodeDecodeError) as error:
         raise AudioError(path, f"not a readable audio or video file ({error.__class__.__name__})") from None
     with container:
@@ -165,6 +168,8 @@ def audio_info(path: Path | str) -> tuple[float, int]:
 
     path = Path(path)
     _check_file(path)
+    if path.suffix.lower() in PYAV_ONLY:
+        return _pyav_info(path)
     try:
         info = soundfile.info(str(path))
         _check_riff_complete(path)
@@ -300,4 +305,7 @@ def is_audio_path(path: Path | str) -> bool:
 
 
 AUDIO_EXTENSIONS = {".wav", ".flac", ".ogg", ".oga", ".opus", ".mp3", ".m4a", ".aac", ".aiff", ".aif", ".au",
-                    ".mp4", ".avi", ".mkv", ".webm", ".mov", ".mpg", ".mpeg"}
+                    ".mp4", ".avi", ".mkv", ".webm", ".mov", ".mpg", ".mpeg", ".gsm", ".g722"}
+# libsndfile opens a raw GSM 06.10 file but cannot seek in it, and does not know G.722: PyAV decodes both, told
+# the format (a headerless stream is otherwise guessed from its first bytes, which may look like another format)
+PYAV_ONLY = {".gsm": "gsm", ".g722": "g722"}

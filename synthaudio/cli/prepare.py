@@ -10,8 +10,8 @@ def register(app: typer.Typer) -> None:
 
 
 def prepare(
-    dataset: str = typer.Argument(..., help="esc50, gtzan, speechcommands, iemocap, ucf101, activitynet, folder or "
-                                            "asterisk."),
+    dataset: str = typer.Argument(..., help="esc50, gtzan, speechcommands, iemocap, ucf101, activitynet, folder, "
+                                            "asterisk or qabcs."),
     root: Path = typer.Option(..., "--root", help="The dataset folder in its official layout."),
     out: Path = typer.Option(..., "--out", help="The clip manifest to write (.jsonl)."),
     on_error: str = typer.Option("stop", "--on-error",
@@ -42,8 +42,15 @@ def prepare(
                                              help="folder: a regular expression on the file name; its group named "
                                                   "'group' (or first group) is the clip's group, e.g. '^([^_]+)_'."),
     kind: str | None = typer.Option(None, "--kind",
-                                    help="asterisk: digits (0-9 as zero ... nine, all test; default) or babble (the "
-                                         "sentence prompts as noise, two disjoint halves: train and test)."),
+                                    help="asterisk: digits (0-9 as zero ... nine, all test; default), letters (a ... "
+                                         "z), phonetic (alpha ... zulu) or babble (the sentence prompts as noise, "
+                                         "two disjoint halves: train and test)."),
+    voices: str | None = typer.Option(None, "--voices",
+                                      help="asterisk: comma-separated voice folders under --root (default: --root "
+                                           "is the voice folder)."),
+    audio_format: str | None = typer.Option(None, "--audio-format",
+                                            help="asterisk: wav, gsm, g722 or auto (default: per recording the "
+                                                 "first of wav, gsm, g722 that exists)."),
     noise_out: Path | None = typer.Option(None, "--noise-out",
                                           help="speechcommands: the background-noise manifest (default "
                                                "<out stem>.noise.jsonl beside --out)."),
@@ -58,6 +65,7 @@ def prepare(
              "segment": parse_segment(segment) if segment is not None else None, "split_list": split_list,
              "classes": [name.strip() for name in classes.split(",") if name.strip()] if classes is not None else None,
              "annotations": annotations, "fractions": fractions, "all_split": all_split, "kind": kind,
+             "voices": voices, "audio_format": audio_format,
              "group_level": group_level, "group_pattern": group_pattern}
     options = {name: value for name, value in given.items() if value is not None}
     if segment is not None and segment.strip().lower() == "full":

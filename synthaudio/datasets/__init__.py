@@ -24,6 +24,7 @@ RECIPES: Registry[Recipe] = Registry("dataset", "synthaudio.recipes", {
     "activitynet": "synthaudio.datasets.activitynet:RECIPE",
     "folder": "synthaudio.datasets.folder:RECIPE",
     "asterisk": "synthaudio.datasets.asterisk:RECIPE",
+    "qabcs": "synthaudio.datasets.qabcs:RECIPE",
 }, error=DatasetError)
 
 

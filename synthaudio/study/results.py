@@ -5,6 +5,7 @@ import json
 from dataclasses import asdict
 from pathlib import Path
 
+from synthaudio.manifest import read_manifest
 from synthaudio.report.evidence import study_evidence
 from synthaudio.report.results import ResultRow, StatisticsSettings, StudyResults, setting_key, setting_of
 from synthaudio.study.cache import read_done
@@ -19,14 +20,18 @@ def collect_results(config: StudyConfig, plan: Plan, executor: str = "local",
                     statistics: StatisticsSettings | None = None) -> StudyResults:
     results = StudyResults(study=config.name, protocol=config.protocol, seeds=list(config.seeds),
                            description=config.description, executor=executor, notes=list(plan.notes))
+    test_rows = {}
     for name, info in plan.datasets.items():
         counts = info.test_label_counts
         total = sum(counts.values())
+        test_rows[name] = [row for row in read_manifest(info.manifest) if row.split == "test"] \
+            if info.ready and info.manifest.is_file() else []
         results.datasets.append({
             "dataset": name, "classes": len(info.labels), "test_clips": total, "train_clips": info.splits.get("train",
                                                                                                             0),
             "val_clips": info.splits.get("val", 0), "chance": 1 / len(info.labels) if info.labels else None,
-            "majority": max(counts.values()) / total if total else None, "test_label_counts": counts})
+            "majority": max(counts.values()) / total if total else None, "test_label_counts": counts,
+            "test_groups": sorted({row.group for row in test_rows[name] if row.group})})
     random_generators: set[str] = set()
     conditions: dict[str, tuple[dict, list[dict]]] = {}  # setting key -> (setting, each seed's evaluation)
     for spec in plan.results:
@@ -54,6 +59,12 @@ def collect_results(config: StudyConfig, plan: Plan, executor: str = "local",
             confusion_matrix=metrics["confusion_matrix"])
         results.rows.append(asdict(row))
     results.random_weight_generators = sorted(random_generators)
+    tested = [rows for name, rows in test_rows.items() if name in {spec.condition.dataset for spec in plan.results}]
+    if len(tested) > 1:  # a clip tested in two datasets (e.g. one voice alone and among others) counts once
+        clips = {(row.path, row.offset) for rows in tested for row in rows}
+        speakers = {row.group for rows in tested for row in rows if row.group}
+        results.notes.append(f"real test data of all tested datasets together: {len(clips)} distinct clips from "
+                             f"{len(speakers)} speakers (manifest groups)")
     evidence = study_evidence(list(conditions.values()), plan.comparisons, statistics)
     results.statistics, results.intervals = evidence.statistics, evidence.intervals
     results.comparisons, results.power = evidence.comparisons, evidence.power

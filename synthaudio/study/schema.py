@@ -62,7 +62,7 @@ class DatasetEntry(Strict):
     """A real dataset: a recipe over its official layout (see `synthaudio prepare`), or a prepared manifest."""
 
     recipe: str | None = Field(default=None, description="esc50, gtzan, speechcommands, iemocap, ucf101, "
-                                                         "activitynet, folder or asterisk")
+                                                         "activitynet, folder, asterisk or qabcs")
     root: Path | None = Field(default=None, description="the dataset folder in its official layout")
     options: dict[str, Any] = Field(default_factory=dict, description="recipe options, e.g. {test_fold: 1}")
     manifest: Path | None = Field(default=None, description="a clip manifest instead of recipe + root")

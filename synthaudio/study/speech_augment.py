@@ -1,7 +1,9 @@
 """Speech augmentation: train a speech model on its real training data with background noise mixed in at an SNR
 drawn from [low, high] dB (the study: synthetic ESC-50-like clips, 3-30 dB), compared with no augmentation and
 with other (e.g. real) noise pools; test clean and with held-out noise at fixed SNRs. The test noise must share
-no file with any training noise, or the noisy test would measure memorised noise.
+no file with any training noise nor with the test speech, or the noisy test would measure memorised noise (or
+the test clip itself); where real noise shares a speaker (a manifest group) with the test speech or with the
+other noise, the report's notes say so.
 
 With `speech:` the training speech is synthetic (a pool of the dataset's labels, as in zero-shot) and the real
 data is only tested on: the noise robustness of a zero-shot model (e.g. the offline demo's ten recorded digits).
@@ -45,6 +47,8 @@ def plan(ctx: StudyContext, name: str, experiment: SpeechAugment) -> None:
             augment = {"split": split, "snr_db": list(experiment.train_snr_db), "p": experiment.augment_p,
                        "invert_polarity_p": experiment.invert_polarity_p}
             variants[noise_name] = (data, augment, pools, source.synthetic)
+        if seed == ctx.seeds[0]:
+            _check_test_noise(ctx, name, experiment, (test_noise, test_split))
         if speech is None:
             train, val = ctx.real_train(dataset, experiment.real_fraction, seed), ctx.real(dataset)
             speech_pools, described = (), dataset
@@ -91,3 +95,42 @@ def _check_disjoint(ctx: StudyContext, loc: tuple, noise_name: str, train: tuple
         raise ctx.config.error(loc + ("test_noise",), f"shares {len(shared)} file(s) with the training noise "
                                                       f"'{noise_name}' (e.g. {shared[0]}); test noise must be "
                                                       f"disjoint from training noise")
+
+
+def _rows(data: Data, split: str | None):
+    return select(read_manifest(data.path), split=split)
+
+
+def _check_test_noise(ctx: StudyContext, name: str, experiment: SpeechAugment,
+                      test_noise: tuple[Data, str | None]) -> None:
+    """Refuse test noise that shares a file with the test speech; note every real noise pool that shares a
+    speaker (group) with the test speech or with the test noise."""
+    loc = ("experiments", name)
+    noise_data, noise_split = test_noise
+    speech = ctx.real(experiment.dataset)
+    if not (noise_data.path.is_file() and speech.path.is_file()):
+        return  # dry run before preparation
+    speech_rows, noise_rows = _rows(speech, "test"), _rows(noise_data, noise_split)
+    speech_records = file_records(speech_rows, str(speech.path))
+    noise_records = file_records(noise_rows, str(noise_data.path))
+    paths, hashes = {r.path for r in speech_records}, {r.sha256 for r in speech_records}
+    shared = [r.path for r in noise_records if r.path in paths or r.sha256 in hashes]
+    if shared:
+        raise ctx.config.error(loc + ("test_noise",), f"shares {len(shared)} file(s) with the test speech of "
+                                                      f"'{experiment.dataset}' (e.g. {shared[0]}); test noise must "
+                                                      f"be other recordings")
+    speakers = {"the test speech": {row.group for row in speech_rows if row.group},
+                "the test noise": {row.group for row in noise_rows if row.group}}
+    for pool, source in experiment.noise.items():
+        if source.synthetic is None and source.dataset is not None and source.extra is None:
+            data = ctx.real(source.dataset)
+            if data.path.is_file():
+                speakers[f"the training noise '{pool}'"] = {row.group for row in _rows(data, source.split)
+                                                             if row.group}
+    names = list(speakers)
+    for index, first in enumerate(names):
+        for second in names[index + 1:]:
+            common = sorted(speakers[first] & speakers[second])
+            if common:
+                ctx.planner.plan.notes.append(f"{name}: {first} and {second} share speaker(s) "
+                                              f"{', '.join(common)} (other recordings, the same voice)")

@@ -65,7 +65,7 @@ def test_skip_lists_bad_files_at_the_end(tmp_path):
 
 @pytest.mark.parametrize("args, error, message", [
     (["esc-50"], DatasetError, "unknown dataset 'esc-50'; known datasets: esc50, gtzan, speechcommands, iemocap, "
-                               "ucf101, activitynet, folder, asterisk"),
+                               "ucf101, activitynet, folder, asterisk, qabcs"),
     (["esc50", "--test-fold", "9"], ConfigError, "--test-fold 9 is out of range: this dataset has folds 1, 2, 3, 4, 5"),
     (["esc50", "--noise-out", "n.jsonl"], ConfigError, "--noise-out applies only to speechcommands, not to esc50"),
     (["esc50", "--segment", "full"], ConfigError, "--segment does not apply to esc50; its options: --test-fold, "

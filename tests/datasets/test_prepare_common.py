@@ -57,9 +57,9 @@ def test_unknown_dataset_and_options_that_do_not_apply(tmp_path):
     with pytest.raises(DatasetError) as caught:
         prepare_dataset("esc-50", tmp_path)
     assert str(caught.value) == ("unknown dataset 'esc-50'; known datasets: esc50, gtzan, speechcommands, iemocap, "
-                                 "ucf101, activitynet, folder, asterisk")
+                                 "ucf101, activitynet, folder, asterisk, qabcs")
     assert dataset_names() == ["esc50", "gtzan", "speechcommands", "iemocap", "ucf101", "activitynet", "folder",
-                             "asterisk"]
+                             "asterisk", "qabcs"]
     with pytest.raises(ConfigError, match="^--test-fold does not apply to gtzan; its options: --segment, "
                                           "--fractions, --seed, --on-error, --verify$"):
         prepare_dataset("gtzan", tmp_path, test_fold=2)

@@ -1,7 +1,8 @@
-"""studies/demo.yaml, the offline demo: a valid study with the experiments a user relies on; its commented block for
-one's own recordings is valid too; and a reduced copy (fixture voice folders, one seed, one epoch, a descriptor
-file instead of the LLM) runs end to end through scripts/demo.py, whose printed model `synthaudio evaluate` can
-reuse on another manifest."""
+"""studies/demo.yaml, the offline demo: a valid study with the experiments a user relies on (English digits,
+letters on two speakers, digits in five languages, noise robustness); its commented block for one's own
+recordings is valid too; and a reduced copy (fixture voice folders, one seed, one epoch, a descriptor file instead
+of the LLM) runs end to end through scripts/demo.py, whose printed model `synthaudio evaluate` can reuse on another
+manifest."""
 
 import json
 import os
@@ -15,7 +16,7 @@ import pytest
 import yaml
 
 from synthaudio.study.schema import SpeechAugment, ZeroShot, load_study, parse_study
-from tests.fixtures.asterisk import make_asterisk_voice
+from tests.fixtures.asterisk import make_asterisk_voice, make_qabcs_letters
 
 REPOSITORY = Path(__file__).resolve().parents[2]
 DEMO = REPOSITORY / "studies" / "demo.yaml"
@@ -27,11 +28,41 @@ def demo():
     return load_study(DEMO)
 
 
-def test_real_data_comes_through_the_asterisk_recipe(demo):
-    digits, babble = demo.datasets["digits"], demo.datasets["babble"]
+def test_real_data_comes_through_the_asterisk_and_qabcs_recipes(demo):
+    digits = demo.datasets["digits"]
     assert (digits.recipe, digits.options, digits.domain) == ("asterisk", {"kind": "digits"}, "speech")
-    assert (babble.recipe, babble.options) == ("asterisk", {"kind": "babble"})
-    assert digits.root.name == "en_US_f_Allison" and babble.root.name == "es_MX_f_Allison"
+    assert digits.root.name == "en_US_f_Allison"
+    letters, qabcs = demo.datasets["letters"], demo.datasets["letters_qabcs"]
+    assert (letters.recipe, letters.options, letters.root.name) == ("asterisk", {"kind": "letters"},
+                                                                    "en_US_f_Allison")
+    assert (qabcs.recipe, qabcs.root.as_posix()) == ("qabcs", "/usr/share/qabcs/abcs/en/sounds/alpha")
+    five = demo.datasets["digits5"]
+    assert five.recipe == "asterisk" and five.options["kind"] == "digits"
+    assert {voice[:2] for voice in five.options["voices"]} == {"en", "es", "fr", "it", "ru"}
+    assert len(five.options["voices"]) == 8
+    # the noise voices: neither is the test speech's speaker, and training and test noise are different speakers
+    babble = {name: demo.datasets[name] for name in ("babble_train", "babble_test")}
+    assert {(d.recipe, d.options["kind"]) for d in babble.values()} == {("asterisk", "babble")}
+    assert len({d.root.name for d in babble.values()} | {"en_US_f_Allison", "es_MX_f_Allison"}) == 4
+
+
+def test_three_tasks_on_synthetic_speech_only(demo):
+    experiments = {name: e for name, e in demo.experiments.items() if isinstance(e, ZeroShot)}
+    tested = {e.dataset for e in experiments.values()}
+    assert {"digits", "letters", "letters_qabcs", "digits5"} <= tested
+    assert all(e.validation == "synthetic_holdout" for e in experiments.values())  # no real clip selects a model
+    five = demo.experiments["digits5"]
+    generator = demo.generators[five.generators[0]]
+    languages = generator.settings["languages"]
+    assert set(languages) == {"en", "es", "fr", "it", "ru"} and generator.postprocess.band_limit_hz == 4000
+    for language, spec in languages.items():
+        assert set(spec.get("words", {})) in (set(), set(DIGITS)), language  # a word for every digit, or the label
+    assert {demo.prompts[name].strategy for name in five.prompts} == {"label", "llm"}
+    # the window covers the longest real digit (1.3 s): 130 frames, and clips as long
+    assert demo.training_settings("digits5").features.target_frames == 130 and generator.duration == 1.3
+    # the letter models are the same runs for both speakers (same generators, prompts and counts)
+    first, second = demo.experiments["letters_allison"], demo.experiments["letters_qabcs"]
+    assert (first.generators, first.prompts, first.counts) == (second.generators, second.prompts, second.counts)
 
 
 def test_zero_shot_compares_both_strategies_on_wide_and_telephone_band(demo):
@@ -57,7 +88,7 @@ def test_noise_robustness_tests_real_babble_at_20_10_5_0_db(demo):
     assert isinstance(experiment, SpeechAugment)
     assert experiment.test_snr_db == [0.0, 5.0, 10.0, 20.0]
     assert experiment.speech is not None and experiment.validation == "synthetic_holdout"
-    assert (experiment.test_noise.dataset, experiment.test_noise.split) == ("babble", "test")
+    assert experiment.test_noise.dataset == "babble_test"
     synthetic = experiment.noise["synthetic_babble"].synthetic
     assert demo.generators[synthetic.generator].generator == "tts"  # generated noise, not a recording
     assert demo.label_sets[synthetic.labels].domain == "speech"
@@ -66,7 +97,7 @@ def test_noise_robustness_tests_real_babble_at_20_10_5_0_db(demo):
     for phrase in demo.label_sets[synthetic.labels].labels:
         assert not set(phrase.split()) & keywords, phrase  # the babble never says a keyword
     real = experiment.noise["real_babble"]
-    assert (real.dataset, real.split) == ("babble", "train")  # the other half than the test noise
+    assert real.dataset == "babble_train"  # another speaker than the test noise
 
 
 def test_random_weight_pipelines_are_driven(demo):
@@ -93,21 +124,31 @@ def reduced_demo(folder: Path) -> Path:
     (the smollm2 stage alone takes minutes) and fewer clips; everything else as the demo."""
     data = yaml.safe_load(DEMO.read_text(encoding="utf-8"))
     data["seeds"] = [0]
-    data["datasets"]["digits"]["root"] = str(make_asterisk_voice(folder, "en_US_f_Allison"))
-    data["datasets"]["babble"]["root"] = str(make_asterisk_voice(folder, "es_MX_f_Allison"))
+    datasets = data["datasets"]
+    sounds = folder / "sounds"
+    english = make_asterisk_voice(sounds, "en_US_f_Allison", prompts=2, alphabet=True)
+    for voice in datasets["digits5"]["options"]["voices"]:
+        if voice != "en_US_f_Allison":  # Armelle's and the Colombian digits are GSM files, as in Debian
+            make_asterisk_voice(sounds, voice, prompts=6, audio_format="gsm" if voice in ("fr", "es") else "wav")
+    datasets["digits"]["root"] = datasets["letters"]["root"] = str(english)
+    datasets["digits5"]["root"] = str(sounds)
+    datasets["letters_qabcs"]["root"] = str(make_qabcs_letters(folder / "qabcs"))
+    for name in ("babble_train", "babble_test"):
+        datasets[name]["root"] = str(sounds / Path(datasets[name]["root"]).name)
     styles = ["fast", "slow", "deep", "high", "whispered", "loud", "soft", "british", "scottish", "calm"]
     (folder / "descriptors.json").write_text(json.dumps({label: styles for label in DIGITS}))
     data["prompts"]["llm"] = {"strategy": "llm", "descriptors": "descriptors.json"}
     data["training"]["epochs"] = 1
     experiments = data["experiments"]
     for experiment in experiments.values():
-        experiment.pop("training", None)
-    experiments["zero_shot"]["clips_per_class"] = 4
+        experiment.get("training", {}).pop("epochs", None)
+        if experiment.get("kind") == "zero_shot" and experiment is not experiments["random_weight_pipelines"]:
+            experiment["clips_per_class"] = 5 if experiment["dataset"] == "digits5" else 4
     experiments["quantity"]["clips_per_class"] = [3, 4]
     experiments["noise_robustness"]["speech"]["clips_per_class"] = 4
     experiments["noise_robustness"]["noise"]["synthetic_babble"]["synthetic"]["clips_per_class"] = 1
     path = folder / "demo.yaml"
-    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    path.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True))
     return path
 
 
@@ -131,12 +172,27 @@ def test_reduced_demo_end_to_end(tmp_path):
                                ("tts_mixed_phone", "llm")):
         # zero-shot: wide band and telephone band, espeak-ng, piper and both mixed, both strategies
         assert re.search(rf"^zero_shot\s+digits\s+{generator}\s+{prompts}\s+4\s", printed, flags=re.MULTILINE)
+    for experiment, dataset, generator in (("letters_allison", "letters", "tts_phone"),
+                                           ("letters_qabcs", "letters_qabcs", "tts"),
+                                           ("digits5", "digits5", "tts5_phone")):
+        assert re.search(rf"^{experiment}\s+{dataset}\s+{generator}\s+label\s", printed, flags=re.MULTILINE)
+    assert "letters: accuracy on 26 real test clips (one clip = 0.038); chance 0.038" in printed
+    assert "digits5: accuracy on 80 real test clips (one clip = 0.013); chance 0.100" in printed
     for condition in ("0 dB", "5 dB", "10 dB", "20 dB", "clean"):
         assert re.search(rf"synthetic_babble\s+{condition}\s+\d", printed)
     report = (out / "report" / "report.md").read_text(encoding="utf-8")
     assert ("RANDOM-WEIGHT GENERATORS: audiogen (tiny-random), audioldm2 (tiny-random), musicgen (tiny-random)"
             in report)
-    assert "Prepared as noise only, never tested on: babble" in report
+    assert re.search(r"Prepared as noise only, never tested on: babble_train \(\d+ clips\), babble_test \(\d+ clips\)",
+                     report)
+    # every real test clip counted once, with its speakers; the Spanish Allison is the English one
+    assert "Note: real test data of all tested datasets together: 132 distinct clips from 8 speakers" in report
+    # the datasets table: classes, real train/val/test clips, chance, majority, speakers
+    assert "| digits5 | 10 | 0 | 0 | 80 | 0.100 | 0.100 | 7 |" in report
+    assert "| letters_qabcs | 26 | 0 | 0 | 26 | 0.038 | 0.038 | 1 |" in report
+    # per speaker and language, from each clip's prediction
+    breakdown = (out / "report" / "digits5_by_speaker.csv").read_text(encoding="utf-8")
+    assert "asterisk/en_US_f_Allison" in breakdown and "asterisk/fr" in breakdown
     for name in ("zero_shot_accuracy.png", "quantity.png", "snr.png", "speech_augment.csv", "domain_gap.png"):
         assert (out / "report" / name).is_file()
     # the page to listen to: real and synthetic clips of every digit

@@ -93,3 +93,36 @@ def test_missing_espeak_ng_names_the_apt_command(monkeypatch, tmp_path):
     monkeypatch.setenv("PATH", str(tmp_path))  # a PATH without espeak-ng, as on a machine without the package
     with pytest.raises(MissingDependencyError, match="the tts generator needs espeak-ng.*apt-get install espeak-ng"):
         get_generator("tts")
+
+
+LANGUAGES = {"en": {"voices": ["en-us", "en-gb"]},
+             "es": {"voices": ["es", "es-419"], "words": {"seven": "siete", "two": "dos"}},
+             "ru": {"voices": ["ru"], "words": {"seven": "семь", "two": "два"}}}
+
+
+def test_languages_speak_each_languages_word_for_the_label():
+    tts = get_generator("tts", languages=LANGUAGES)
+    requests = [GenerationRequest("seven, british, fast", seed, 1.0) for seed in range(30)]
+    results = tts.generate_with_meta(requests)
+    spoken = {(meta["language"], meta["voice"], meta["text"]) for _, meta in results}
+    assert {language for language, _, _ in spoken} == {"en", "es", "ru"}  # drawn per clip
+    for language, voice, text in spoken:
+        assert voice in LANGUAGES[language]["voices"]
+        assert text == LANGUAGES[language].get("words", {}).get("seven", "seven")
+    for clip, meta in results:
+        assert meta["label_text"] == "seven" and np.abs(clip).max() > 0.01
+        # "british" picks en-gb in English and is recorded as ignored where it names another language's voice
+        assert (meta["voice"] == "en-gb") if meta["language"] == "en" else meta["voice_ignored"] == "en-gb"
+    again = tts.generate_with_meta(requests[:3])
+    assert all(np.array_equal(a[0], b[0]) for a, b in zip(again, results[:3], strict=True))  # seeded
+
+
+def test_languages_errors_name_the_setting():
+    tts = get_generator("tts", languages=LANGUAGES)
+    with pytest.raises(ConfigError, match=r"^tts settings\.languages\.(es|ru)\.words has no word for label 'nine'; "
+                                          r"add 'nine: <the word in (es|ru)>'"):
+        tts.generate_with_meta([GenerationRequest("nine", seed, 1.0) for seed in range(10)])
+    with pytest.raises(ConfigError, match="^tts setting languages .* replaces the setting voices"):
+        get_generator("tts", languages=LANGUAGES, voices=["en-us"])
+    with pytest.raises(ConfigError, match="^tts voices not known to espeak-ng: xx-nowhere"):
+        get_generator("tts", languages={"xx": {"voices": ["xx-nowhere"]}})

@@ -6,7 +6,7 @@ import soundfile
 import yaml
 
 from synthaudio.errors import ConfigError
-from synthaudio.manifest import Clip, write_manifest
+from synthaudio.manifest import Clip, read_manifest, write_manifest
 from synthaudio.study.runner import run_study
 from synthaudio.study.schema import load_study
 from tests.conftest import tone
@@ -84,3 +84,37 @@ def test_unknown_recipe_option_and_missing_manifest(tmp_path):
     fails(path, r"datasets\.real\.options\.folds: the esc50 recipe has no option 'folds' \(its options: test_fold")
     path = study(tmp_path, {"zs": ZERO_SHOT}, {"real": {"manifest": "missing.jsonl", "domain": "sound"}})
     fails(path, r"datasets\.real\.manifest: manifest not found: .*missing\.jsonl")
+
+
+def grouped(manifest, group):
+    """The manifest with every row's group set to `group` (a speaker)."""
+    write_manifest(manifest, [clip.model_copy(update={"group": group}) for clip in read_manifest(manifest)])
+    return manifest
+
+
+def test_test_noise_that_is_test_speech(tmp_path):
+    speech = tone_manifest(tmp_path, "speech", {"train": 1, "val": 1, "test": 1})
+    experiment = {"kind": "speech_augment", "dataset": "speech", "noise": {"tones": {"synthetic": {
+        "labels": "speech", "generator": "g", "prompts": "label", "clips_per_class": 1}}},
+                  "test_noise": {"dataset": "speech", "split": "test"}}
+    path = study(tmp_path, {"aug": experiment}, {"speech": {"manifest": str(speech), "domain": "sound"}})
+    fails(path, r"experiments\.aug\.test_noise: shares 2 file\(s\) with the test speech of 'speech' .*test noise must "
+                r"be other recordings")
+
+
+def test_noise_sharing_a_speaker_is_noted(tmp_path):
+    speech = grouped(tone_manifest(tmp_path, "speech", {"test": 1}), "alice")
+    same_voice = grouped(tone_manifest(tmp_path, "prompts", {"train": 2}, labels=("hum",), seconds=0.4), "alice")
+    other_voice = grouped(tone_manifest(tmp_path, "others", {"train": 2}, labels=("buzz",), seconds=0.5), "bob")
+    experiment = {"kind": "speech_augment", "dataset": "speech", "speech": {"generator": "g", "prompts": "label",
+                                                                            "clips_per_class": 2},
+                  "validation": "synthetic_holdout", "noise": {"real": {"dataset": "others"}},
+                  "test_noise": {"dataset": "prompts"}}
+    datasets = {"speech": {"manifest": str(speech), "domain": "sound"}, "prompts": {"manifest": str(same_voice)},
+                "others": {"manifest": str(other_voice)}}
+    # a first run prepares the datasets and stops at the (later) faulty experiment, before anything is generated
+    fails(study(tmp_path, {"aug": experiment, "bad": {**ZERO_SHOT, "dataset": "others"}}, datasets),
+          r"experiments\.bad\.validation: dataset 'others' has no val rows")
+    plan = run_study(load_study(study(tmp_path, {"aug": experiment}, datasets)), tmp_path / "out", dry_run=True).plan
+    assert plan.notes == ["aug: the test speech and the test noise share speaker(s) alice (other recordings, the "
+                          "same voice)"]
