@@ -77,7 +77,7 @@ def test_cli_summary_and_one_line_errors(tmp_path):
     assert "2 clips written, 0 already done, of 2 planned" in result.stdout and "clips/s" in result.stdout
     for options, message in [
         (["--generator", "tts", "--steps", "10"],
-         "generator 'tts' has no setting 'steps' (its settings: voices, engine, piper_voices)"),
+         "generator 'tts' has no setting 'steps' (its settings: voices, languages, engine, piper_voices)"),
         (["--generator", "tts", "--setting", "engine"], "--setting 'engine': expected KEY=VALUE"),
         (["--generator", "tts", "--setting", "engine=all", "--setting", "engine=piper"],
          "--setting engine is given twice; give it once"),
