@@ -52,7 +52,7 @@ def workplace():
             os.chdir(previous)
 
 
-def assert_one_error_line(code, err, allowed=(2,)):
+def assert_error_lines_only(code, err, allowed=(2,)):
     """Exit 2 with `error:` lines only: one per problem (a study file reports all of its problems at once)."""
     assert "Traceback" not in err
     assert code in allowed, err
@@ -69,10 +69,10 @@ def test_random_manifests(content):
         (place / "in" / "m.jsonl").write_bytes(content)
         before = tree(place, skip=place / "out")
         code, out, err = run_main("manifest", "stats", "in/m.jsonl")
-        assert_one_error_line(code, err, allowed=(0, 2))
+        assert_error_lines_only(code, err, allowed=(0, 2))
         code, out, err = run_main("train", "--train", "in/m.jsonl", "--val", "in/m.jsonl", "--out", "out/run",
                                   "--epochs", "1", "--cache-dir", "out/cache")
-        assert_one_error_line(code, err)
+        assert_error_lines_only(code, err)
         assert tree(place, skip=place / "out") == before
 
 
@@ -93,7 +93,7 @@ def test_random_prompt_files(content):
         # --duration 0 keeps a prompt file that happens to be valid from generating: it ends in its own error
         code, out, err = run_main("generate", "--prompts", "in/prompts.json", "--out", "out/synth", "--generator",
                                   "audioldm2", "--checkpoint", "tiny-random", "--duration", "0", "--no-progress")
-        assert_one_error_line(code, err)
+        assert_error_lines_only(code, err)
         assert tree(place, skip=place / "out") == before
 
 
@@ -147,5 +147,5 @@ def test_random_study_fragments(data):
         (place / "in" / "study.yaml").write_text(text, encoding="utf-8")
         before = tree(place, skip=place / "out")
         code, out, err = run_main("study", "in/study.yaml", "--out", "out", "--dry-run")
-        assert_one_error_line(code, err, allowed=(0, 2))
+        assert_error_lines_only(code, err, allowed=(0, 2))
         assert tree(place, skip=place / "out") == before
