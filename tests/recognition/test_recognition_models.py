@@ -205,7 +205,7 @@ def test_whisper_from_a_local_folder_with_a_shorter_window(tmp_path):
 
 
 def test_unknown_model_and_option_are_named():
-    with pytest.raises(ConfigError, match="unknown model 'resnet'; choose one of: cnn, ast, whisper"):
+    with pytest.raises(ConfigError, match="unknown model 'resnet'; known models: cnn, ast, whisper"):
         build_model("resnet", 3)
     with pytest.raises(ConfigError, match="model 'cnn': unknown option 'channelz'"):
         build_model("cnn", 3, channelz=[1, 2, 3, 4])
