@@ -101,8 +101,8 @@ def test_more_draws_than_descriptors_is_refused():
     ({"strategy": "label", "descriptors_file": "x.json"}, "--descriptors and --descriptors-out only apply to"),
     ({"strategy": "llm", "descriptors_file": "x.json", "llm_backend": "openai"}, "--descriptors reuses a descriptor"),
     ({"strategy": "label", "llm_backend": "openai"}, "--llm has no effect with --strategy label"),
-    ({"strategy": "llm", "llm_backend": "chatgpt"}, "unknown LLM backend 'chatgpt'; known LLM backends: openai, gemini, "
-                                                   "transformers, smollm2"),
+    ({"strategy": "llm", "llm_backend": "chatgpt"},
+     "unknown LLM backend 'chatgpt'; known LLM backends: openai, gemini, transformers, smollm2"),
 ])
 def test_options_that_do_not_fit_the_strategy_are_refused(changes, message):
     request = PromptRequest(labels=["dog"], domain="sound", clips_per_class=2, **changes)
