@@ -127,6 +127,20 @@ def descriptor_problems(items: list[str], label: str, count: int, copied_from: s
     return problems
 
 
+def usable_items(items: list[str], label: str, copied_from: set[str] | None = None, truncated: bool = False
+                 ) -> list[str]:
+    """The items of an answer that are fine one by one: short, plain words, not the name itself, not repeated; none
+    from an answer copied from the example, and not the last item of an answer cut off mid-list."""
+    if copied_from and items and sum(item.lower() in copied_from for item in items) * 2 >= len(items):
+        return []
+    usable: list[str] = []
+    for item in items[:-1] if truncated else items:
+        if (len(item.split()) <= MAX_WORDS and not echoes_label(item, label) and not _LEFTOVER_MARKUP.search(item)
+                and any(ch.isalpha() for ch in item) and item.lower() not in {u.lower() for u in usable}):
+            usable.append(item)
+    return usable
+
+
 @dataclass
 class DescriptorRequest:
     """What to ask for, per label."""
@@ -178,13 +192,16 @@ def ask_descriptors(llm: ChatModel, label: str, request: DescriptorRequest,
             problems.insert(0, f"it was cut off at {max_tokens} tokens, so it was too long")
         if not problems and screen is None:
             return items, attempt
-        if not problems:
-            fresh = [item for item in items if item.casefold() not in {k.casefold() for k in kept}]
-            good, problems = screen.sort(label, fresh)
+        if screen is not None:
+            # kept items add up across answers, so an answer that fails as a whole (too few items, one too long,
+            # cut off) still gives its individually usable items (a weak LLM rarely gets all ten right at once)
+            usable = usable_items(items, label, copied_from, truncated=getattr(answer, "truncated", False))
+            fresh = [item for item in usable if item.casefold() not in {k.casefold() for k in kept}]
+            good, screened = screen.sort(label, fresh)
             kept.extend(good[:count - len(kept)])
             if len(kept) == count:
                 return kept, attempt
-            problems.append(f"{count - len(kept)} more needed")
+            problems = [*problems, *screened, f"{count - len(kept)} more needed"]
         log.info("%s: answer %d for '%s' rejected: %s", llm.backend, attempt, label, "; ".join(problems))
     if screen is not None and len(kept) >= request.min_count:
         log.info("%s: kept %d of %d descriptors for '%s' after %d answers", llm.backend, len(kept), count, label,

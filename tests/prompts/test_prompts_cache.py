@@ -68,9 +68,9 @@ def test_a_list_made_for_another_count_is_replaced_only_by_a_valid_one(tmp_path,
     cache = tmp_path / "descriptors.json"
     collect_descriptors(llm, ["dog"], request(), cache)
     good = cache.read_bytes()
-    # 8 are now wanted; the server still answers 10, so every answer is refused and the old list stays.
-    with pytest.raises(LLMError, match="it has 10 items, expected exactly 8"):
-        collect_descriptors(llm, ["dog"], request(count=8), cache)
+    # 12 are now wanted; the server answers the same 10 each time, never enough, so the old list stays.
+    with pytest.raises(LLMError, match="it has 10 items, expected exactly 12; 2 more needed"):
+        collect_descriptors(llm, ["dog"], request(count=12), cache)
     assert cache.read_bytes() == good
 
 
@@ -86,3 +86,17 @@ def test_a_corrupt_cache_is_refused_and_left_alone(tmp_path, llm, llm_server):
 def test_no_temporary_files_are_left_behind(tmp_path, llm):
     collect_descriptors(llm, ["dog", "rain"], request(), tmp_path / "descriptors.json")
     assert [p.name for p in tmp_path.iterdir()] == ["descriptors.json"]
+
+
+def test_answers_that_fail_as_a_whole_still_give_their_usable_items(tmp_path, llm, llm_server):
+    answers = iter([["barking", "loud", "a dog that barks at night", "dog", "furry"],  # 5 items, 2 unusable
+                    ["howling", "loud", "playful", "growling", "yapping", "friendly", "alert", "canine"]])
+
+    def answer(request):
+        return chat_reply(numbered(next(answers)))
+
+    llm_server.handler = answer
+    found, _ = collect_descriptors(llm, ["dog"], request(count=10), tmp_path / "cache.json")
+    # the long item and the name itself are never kept; repeats count once; 3 + 7 new items make the ten
+    assert found["dog"] == ["barking", "loud", "furry", "howling", "playful", "growling", "yapping", "friendly",
+                            "alert", "canine"]
