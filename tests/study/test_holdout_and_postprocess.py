@@ -19,7 +19,8 @@ from synthaudio.study.schema import load_study
 from tests.prompts.prompts_helpers import LLMServer, chat_reply, numbered
 from tests.study.test_plan_errors import tone_manifest
 
-STYLES = ["husky", "nasal", "mumbled", "crisp", "drawling", "booming", "shrill", "robotic", "elderly", "childlike"]
+# speaking styles the espeak-ng engine realises (the prompt screen keeps only those)
+STYLES = ["husky", "breathy", "mumbled", "quiet", "drawling", "booming", "shrill", "robotic", "elderly", "childlike"]
 
 pytestmark = [pytest.mark.slow,
               pytest.mark.skipif(shutil.which("espeak-ng") is None, reason="espeak-ng is not installed "
