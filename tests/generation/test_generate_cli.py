@@ -34,11 +34,13 @@ def wait_for_rows(folder, count, process, timeout=120.0):
 
 @pytest.mark.slow
 def test_sigkill_mid_run_then_rerun_gives_the_uninterrupted_result(tmp_path):
-    prompts = make_prompt_file(tmp_path, label_prompts(["dog", "rain", "siren"], 8))
+    # enough clips that the run is still writing when a second command has started (imports take seconds)
+    clips = 3 * 20
+    prompts = make_prompt_file(tmp_path, label_prompts(["dog", "rain", "siren"], clips // 3))
     whole, killed = tmp_path / "whole", tmp_path / "killed"
     uninterrupted = run_cli("generate", "--prompts", str(prompts), "--out", str(whole), *OPTIONS)
     assert uninterrupted.returncode == 0, uninterrupted.stderr
-    assert "24 clips written, 0 already done, of 24 planned" in uninterrupted.stdout
+    assert f"{clips} clips written, 0 already done, of {clips} planned" in uninterrupted.stdout
 
     process = subprocess.Popen(cli_command("generate", "--prompts", str(prompts), "--out", str(killed), *OPTIONS),
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -55,14 +57,14 @@ def test_sigkill_mid_run_then_rerun_gives_the_uninterrupted_result(tmp_path):
         if process.poll() is None:
             process.kill()
     rows = manifest_rows(killed)
-    assert 5 <= len(rows) < 24, "the run should have been killed in the middle"
+    assert 5 <= len(rows) < clips, "the run should have been killed in the middle"
     for row in rows:  # a row never points at a missing or partial file
         info = soundfile.info(str(killed / row["path"]))
         assert (info.frames, info.samplerate) == (16000, 16000)
 
     rerun = run_cli("generate", "--prompts", str(prompts), "--out", str(killed), *OPTIONS)
     assert rerun.returncode == 0, rerun.stderr
-    assert f"{24 - len(rows)} clips written, {len(rows)} already done, of 24 planned" in rerun.stdout
+    assert f"{clips - len(rows)} clips written, {len(rows)} already done, of {clips} planned" in rerun.stdout
     assert not list(killed.rglob("*.tmp"))  # no partial file left
     assert rows_without_order(killed) == rows_without_order(whole)  # same manifest, modulo order
     assert wav_digests(killed) == wav_digests(whole)  # and the same bytes
