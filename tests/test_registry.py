@@ -45,6 +45,7 @@ def test_a_plugin_generator_and_recipe_are_listed_and_used(plugin_path, tmp_path
     assert lines["generators"].startswith("audioldm2, musicgen, audiogen, stable-audio, tts")
     assert "toy-tones (plugin: synthaudio-toy-plugin)" in lines["generators"]
     assert "toy-folder (plugin: synthaudio-toy-plugin)" in lines["datasets"]
+    assert lines["allocation-rules"] == "uniform, f1_gap, confusion"
 
     prompts = tmp_path / "prompts.json"
     made = synthaudio(plugin_path, "prompts", "--labels", "beep,boop", "--domain", "sound", "--strategy", "label",

@@ -1,5 +1,5 @@
-"""`synthaudio list`: what can be chosen by name (generators, datasets, LLM backends, models, clip scorers),
-built-in and from installed plugins."""
+"""`synthaudio list`: what can be chosen by name (generators, datasets, LLM backends, models, clip scorers,
+allocation rules), built-in and from installed plugins."""
 
 import typer
 
@@ -9,7 +9,7 @@ def register(app: typer.Typer) -> None:
 
 
 def list_entries(
-    kind: str = typer.Argument(None, help="generators, datasets, llm-backends, models or scorers (default: all)."),
+    kind: str = typer.Argument(None, help="generators, datasets, llm-backends, models, scorers or allocation-rules (default: all)."),
 ) -> None:
     """List the names each registry knows; entries from installed plugins name their package."""
     from synthaudio.datasets import RECIPES
@@ -17,10 +17,10 @@ def list_entries(
     from synthaudio.generators import GENERATORS
     from synthaudio.llm import BACKENDS
     from synthaudio.models import MODELS
-    from synthaudio.study.registries import SCORERS
+    from synthaudio.study.registries import ALLOCATION_RULES, SCORERS
 
     registries = {"generators": GENERATORS, "datasets": RECIPES, "llm-backends": BACKENDS, "models": MODELS,
-                  "scorers": SCORERS}
+                  "scorers": SCORERS, "allocation-rules": ALLOCATION_RULES}
     if kind is not None and kind not in registries:
         raise ConfigError(f"unknown list '{kind}'; choose one of: {', '.join(registries)}")
     for name, registry in registries.items():

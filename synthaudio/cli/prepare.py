@@ -48,6 +48,9 @@ def prepare(
     voices: str | None = typer.Option(None, "--voices",
                                       help="asterisk: comma-separated voice folders under --root (default: --root "
                                            "is the voice folder)."),
+    val_voices: str | None = typer.Option(None, "--val-voices",
+                                          help="asterisk: comma-separated voices (of --voices) whose words form a "
+                                               "val split of other speakers instead of test."),
     audio_format: str | None = typer.Option(None, "--audio-format",
                                             help="asterisk: wav, gsm, g722 or auto (default: per recording the "
                                                  "first of wav, gsm, g722 that exists)."),
@@ -65,7 +68,7 @@ def prepare(
              "segment": parse_segment(segment) if segment is not None else None, "split_list": split_list,
              "classes": [name.strip() for name in classes.split(",") if name.strip()] if classes is not None else None,
              "annotations": annotations, "fractions": fractions, "all_split": all_split, "kind": kind,
-             "voices": voices, "audio_format": audio_format,
+             "voices": voices, "val_voices": val_voices, "audio_format": audio_format,
              "group_level": group_level, "group_pattern": group_pattern}
     options = {name: value for name, value in given.items() if value is not None}
     if segment is not None and segment.strip().lower() == "full":

@@ -17,7 +17,9 @@ same recordings as -en-wav at 16 kHz) in place of or beside the .wav files. `aud
 
 kind="digits" | "letters" | "phonetic": one clip per word (digits labelled zero ... nine, letters a ... z,
 phonetic alpha ... zulu), every clip in the test split (one speaker's single takes are far too few to train on:
-they are the real test set of a zero-shot study). The folder's other files (10.wav, h-1.wav, dot.wav, ...) are
+they are the real test set of a zero-shot study), except the voices named in `val_voices`, whose clips form a
+real validation split of other speakers (a voice whose speaker also has a test voice is refused: the validation
+speakers must not be heard in the test). The folder's other files (10.wav, h-1.wav, dot.wav, ...) are
 counted in `excluded`; a missing word is an error, never a smaller test set.
 
 kind="babble": the sentence prompts (top level, dictate/, followme/) as a noise manifest of real competing speech,
@@ -80,7 +82,8 @@ BABBLE_SPLITS = ("train", "test")
 
 def prepare_asterisk(root: Path | str, kind: Literal["digits", "letters", "phonetic", "babble"] = "digits",
                      voices: list[str] | str | None = None, audio_format: str = "auto", seed: int = 0,
-                     min_seconds: float = 1.0, on_error: OnError = "stop", verify: bool = False) -> PreparedDataset:
+                     min_seconds: float = 1.0, on_error: OnError = "stop", verify: bool = False,
+                     val_voices: list[str] | str | None = None) -> PreparedDataset:
     """The spoken digits, letters or phonetic alphabet of Asterisk voices (all test), or a voice's sentence prompts
     as babble noise (train/test).
 
@@ -90,6 +93,7 @@ def prepare_asterisk(root: Path | str, kind: Literal["digits", "letters", "phone
         audio_format: wav, gsm, g722 or auto (per recording, the first of them that exists).
         seed: decides which half of the babble recordings is "train" and which "test".
         min_seconds: babble recordings shorter than this are left out (single words, clicks).
+        val_voices: voices (of `voices`) whose words go to the val split instead of test (see the module docstring).
     """
     if kind not in KINDS:
         raise ConfigError(f"--kind must be one of {', '.join(KINDS)} for asterisk, got '{kind}'")
@@ -99,6 +103,7 @@ def prepare_asterisk(root: Path | str, kind: Literal["digits", "letters", "phone
     if not isinstance(min_seconds, int | float) or min_seconds < 0:
         raise ConfigError(f"min_seconds must be a number >= 0, got {min_seconds!r}")
     names = _voice_names(voices)
+    held_out = _validation_voices(val_voices, names, kind)
     root = dataset_root(root, "Asterisk sounds", LAYOUT)
     folders = [root] if not names else [require(root, name, "Asterisk sounds", LAYOUT, folder=True)
                                         for name in names]
@@ -113,6 +118,9 @@ def prepare_asterisk(root: Path | str, kind: Literal["digits", "letters", "phone
         clips += found
         for reason, count in left_out.items():
             excluded[reason] = excluded.get(reason, 0) + count
+    if held_out:
+        clips = [clip.model_copy(update={"split": "val"}) if clip.meta["voice"] in held_out else clip
+                 for clip in clips]
     if kind == "babble" and clips and len({clip.split for clip in clips}) < 2:
         raise DatasetError(f"{root}: only {len(clips)} babble recording(s), all in one half; a training and a test "
                            "half need more recordings (lower min_seconds or use a fuller voice folder)")
@@ -127,6 +135,30 @@ def _voice_names(voices: list[str] | str | None) -> list[str]:
         raise ConfigError(f"voices must be distinct voice folder names under the root (e.g. [en_US_f_Allison, "
                           f"fr]), got {voices!r}")
     return names
+
+
+def _validation_voices(val_voices: list[str] | str | None, names: list[str], kind: str) -> set[str]:
+    """The voices held out for validation, checked: some of `voices`, not all, sharing no speaker with the rest."""
+    held_out = _voice_names(val_voices) if val_voices else []
+    if not held_out:
+        return set()
+    if kind == "babble":
+        raise ConfigError("val_voices holds out speakers of the words (digits, letters, phonetic); babble has its "
+                          "own train/test halves: remove val_voices")
+    unknown = [name for name in held_out if name not in names]
+    if unknown:
+        raise ConfigError(f"val_voices {', '.join(unknown)} not among voices ({', '.join(names) or 'none given'}); "
+                          f"name voice folders listed in voices")
+    tested = [name for name in names if name not in held_out]
+    if not tested:
+        raise ConfigError("val_voices holds out every voice, which leaves no test split; keep at least one voice "
+                          "for testing")
+    shared = sorted({SAME_SPEAKER.get(name, name) for name in held_out}
+                    & {SAME_SPEAKER.get(name, name) for name in tested})
+    if shared:
+        raise ConfigError(f"val_voices: speaker {', '.join(shared)} also speaks a test voice; the validation "
+                          f"speakers must not be heard in the test: hold out all of that speaker's voices or none")
+    return set(held_out)
 
 
 def speaker(folder: Path) -> str:

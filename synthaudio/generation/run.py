@@ -57,7 +57,8 @@ def _progress(total: int, description: str, enabled: bool):
 
 def run_generation(prompts: Path | str, out_dir: Path | str, settings: RunSettings, shard: str | None = None,
                    negative_prompt: str | None = None, executor: str = "local",
-                   executor_options: dict[str, Any] | None = None, progress: bool = True) -> RunSummary:
+                   executor_options: dict[str, Any] | None = None, progress: bool = True,
+                   limits: dict[str, int] | None = None) -> RunSummary:
     """Generate every clip of `prompts` (or of one shard) into `out_dir`, resuming where an earlier run stopped.
 
     Args:
@@ -66,6 +67,8 @@ def run_generation(prompts: Path | str, out_dir: Path | str, settings: RunSettin
         shard: "I/N": only shard I of N (whole batches).
         negative_prompt: overrides the prompt file's; refused for generators without negative prompts.
         executor_options: the executor's own options, e.g. {"address": "auto", "workers": 8} for "ray".
+        limits: label -> how many of its first clips to make (labels not named: all); for uneven per-class
+            allocations. Batches are still cut from the whole plan, so a clip comes out the same whatever the limits.
     """
     prompt_set = read_prompts(prompts)
     if settings.duration <= 0 or settings.sample_rate <= 0:
@@ -99,7 +102,11 @@ def run_generation(prompts: Path | str, out_dir: Path | str, settings: RunSettin
         finished = recover_finished(out_dir)
         planned = [job for batch in batches for job in batch]
         check_same_run(out_dir, finished, planned, run_settings, checkpoint, generator_settings)
-        todo = [Batch(batch, frozenset(job.id for job in batch if job.id not in finished)) for batch in batches]
+        if limits is not None:
+            planned = [job for job in planned if job.index < limits.get(job.label, job.index + 1)]
+        wanted = {job.id for job in planned}
+        todo = [Batch(batch, frozenset(job.id for job in batch if job.id in wanted and job.id not in finished))
+                for batch in batches]
         todo = [batch for batch in todo if batch.pending]
         summary = RunSummary(out_dir=out_dir, planned=len(planned), written=0,
                              skipped=len(planned) - sum(len(batch.pending) for batch in todo), notes=notes)

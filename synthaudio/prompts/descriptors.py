@@ -12,7 +12,7 @@ lists it already had.
 
 import logging
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -168,8 +168,10 @@ class DescriptorRequest:
 
 
 def ask_descriptors(llm: ChatModel, label: str, request: DescriptorRequest,
-                    screen: DescriptorScreen | None = None) -> tuple[list[str], int]:
+                    screen: DescriptorScreen | None = None, confused_with: Sequence[str] = ()
+                    ) -> tuple[list[str], int]:
     """(descriptors, attempts used) for `label`; LLMError after 1 + retries answers without enough usable items.
+    With `confused_with`, the question says what the class is mistaken for (see instructions.descriptor_question).
 
     An answer must pass `descriptor_problems` as a whole; then `screen` (see screening.py) drops offensive,
     generic, unrelated or (speech) unrealisable items, counting them in `screen.tally[label]`, and the kept items
@@ -183,9 +185,10 @@ def ask_descriptors(llm: ChatModel, label: str, request: DescriptorRequest,
     kept: list[str] = []
     attempts = 1 + request.retries
     for attempt in range(1, attempts + 1):
-        messages = descriptor_messages(label, request.domain, count, request.context, request.examples, problems)
-        answer = llm.complete(messages, seed=derive_seed(request.seed, "descriptors", label, attempt),
-                              max_tokens=max_tokens)
+        messages = descriptor_messages(label, request.domain, count, request.context, request.examples, problems,
+                                       confused_with)
+        answer = llm.complete(messages, seed=derive_seed(request.seed, "descriptors", label, attempt,
+                                                         *confused_with), max_tokens=max_tokens)
         items = parse_list(answer)
         problems = descriptor_problems(items, label, count, copied_from)
         if getattr(answer, "truncated", False):

@@ -3,6 +3,8 @@ short worked examples that show the answer format (small local models follow an 
 description of the format).
 """
 
+from collections.abc import Sequence
+
 from synthaudio.llm import Message
 from synthaudio.prompts.label import normalise_label
 
@@ -94,10 +96,19 @@ def example_descriptors(domain: str, label: str) -> set[str]:
     return {item.lower() for _, items in _examples(domain, label) for item in items}
 
 
-def descriptor_question(label: str, domain: str, count: int, context: str) -> str:
+def descriptor_question(label: str, domain: str, count: int, context: str, confused_with: Sequence[str] = ()
+                        ) -> str:
+    """The question about `label`; with `confused_with`, what a recognition model mistakes it for, asking for
+    characteristics that set it apart (a confusion-aware rewrite)."""
     words = normalise_label(label)
-    return (f"Dataset: {context}. {_READING[domain]} List {count} characteristics of "
-            f"{_SUBJECT[domain].format(words=words)}, each one to three words, as a numbered list.")
+    question = (f"Dataset: {context}. {_READING[domain]} List {count} characteristics of "
+                f"{_SUBJECT[domain].format(words=words)}, each one to three words, as a numbered list.")
+    if confused_with:
+        others = [f"'{normalise_label(other)}'" for other in confused_with]
+        listed = others[0] if len(others) == 1 else ", ".join(others[:-1]) + " and " + others[-1]
+        question += (f" A recognition model mistakes '{words}' for {listed}: give characteristics that set "
+                     f"'{words}' apart from {'it' if len(others) == 1 else 'them'}.")
+    return question
 
 
 def numbered(items: list[str]) -> str:
@@ -105,7 +116,7 @@ def numbered(items: list[str]) -> str:
 
 
 def descriptor_messages(label: str, domain: str, count: int, context: str, examples: bool = True,
-                        rejected: list[str] | None = None) -> list[Message]:
+                        rejected: list[str] | None = None, confused_with: Sequence[str] = ()) -> list[Message]:
     """The chat that asks for `count` descriptors of `label`: system message, worked examples, question.
 
     `rejected`: what was wrong with the previous answer. It goes into the system message rather than into a
@@ -122,7 +133,7 @@ def descriptor_messages(label: str, domain: str, count: int, context: str, examp
             shown = items[:count]
             messages.append({"role": "user", "content": descriptor_question(name, domain, len(shown), context)})
             messages.append({"role": "assistant", "content": numbered(shown)})
-    messages.append({"role": "user", "content": descriptor_question(label, domain, count, context)})
+    messages.append({"role": "user", "content": descriptor_question(label, domain, count, context, confused_with)})
     return messages
 
 

@@ -95,6 +95,7 @@ def _write_all(results: StudyResults, folder: Path, study_root: Path, previous: 
     _real_fraction(report)
     _filters(report)
     _speech(report)
+    _adaptive(report)
     _comparisons(report)
     _confusions(report)
     report.markdown += ["## Files", "",
@@ -289,6 +290,32 @@ def _filters(report: _Report) -> None:
         report.section("Clip-level filter", clip_table, clip_table, "clip_filter.csv",
                        "Synthetic clips whose own-label score is below the threshold are dropped; a filter that "
                        "keeps no clip leaves the run with its real data only.", terminal=False)
+
+
+def _adaptive(report: _Report) -> None:
+    table = tables.adaptive_table(report.results)
+    if table.empty:
+        return
+    shown = tables.display(table, ["experiment", "dataset", "generator", "prompts", "clips_per_class",
+                                   "real_fraction", "variant"])
+    report.section("Adaptive vs uniform allocation", table, shown, "adaptive.csv",
+                   "The same budget of synthetic clips (`clips_per_class` on average), generator, prompts, seeds and "
+                   "round seeds, spent uniformly or in rounds where a model trained on the clips so far does worst "
+                   "per class on the real validation split; the paired differences are under Comparisons.",
+                   notes=tables.interval_notes(table))
+    allocation = tables.allocation_table(report.results)
+    measured = sorted({value for value in allocation["measured_on"] if value != "-"})
+    warning = " (the TEST split: OPTIMISTIC)" if "test" in measured else ""
+    report.section("Adaptive allocation per round", allocation, allocation, "allocation.csv",
+                   f"Clips added to each class in each round (mean over seeds); rounds after the first are shared "
+                   f"by the rule from per-class F1 measured on the real {', '.join(measured) or 'validation'} "
+                   f"split{warning}. `rewritten`: classes whose prompts the LLM rewrote for that round (xN: in N "
+                   "seeds).", terminal=False)
+    rewrites = tables.rewrites_table(report.results)
+    if not rewrites.empty:
+        report.section("Prompt rewrites", rewrites, rewrites, "rewrites.csv",
+                       "The weakest classes' new descriptors, asked for with what the class was mistaken for; a "
+                       "failed rewrite keeps the class's previous prompts.", terminal=False)
 
 
 def _speech(report: _Report) -> None:

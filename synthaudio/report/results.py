@@ -189,6 +189,9 @@ class StudyResults:
     gallery: dict[str, Any] = field(default_factory=dict)
     # per class, condition and embedding: synthetic-vs-real distances (synthaudio.study.domain_gap)
     domain_gap: list[dict[str, Any]] = field(default_factory=list)
+    # per adaptive experiment run, round and class: clips added, validation F1 measured before, LLM rewrites
+    # (synthaudio.study.adaptive)
+    allocations: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def optimistic(self) -> bool:

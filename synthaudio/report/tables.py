@@ -139,6 +139,42 @@ def quantity_table(results: StudyResults) -> pd.DataFrame:
                      ["experiment", "dataset", "generator", "prompts", "clips_per_class", "validation"], results)
 
 
+def adaptive_table(results: StudyResults) -> pd.DataFrame:
+    frame = rows_of(results, ("adaptive",))
+    if frame.empty:
+        return frame
+    return aggregate(frame, ["experiment", "dataset", "generator", "prompts", "clips_per_class", "real_fraction",
+                             "variant"], results)
+
+
+def allocation_table(results: StudyResults) -> pd.DataFrame:
+    """Clips added per class and round (mean over seeds), one row per adaptive run's rule and round."""
+    frame = pd.DataFrame(results.allocations)
+    if frame.empty:
+        return frame
+    keys = ["experiment", "generator", "prompts", "rule", "round"]
+    table = frame.pivot_table(index=keys, columns="label", values="added", aggfunc="mean", sort=False)
+    table.columns = [str(column) for column in table.columns]
+    table = table.round(1).reset_index()
+    rewritten = frame[frame["rewritten"]].groupby(keys, sort=False)["label"].apply(
+        lambda labels: ", ".join(f"{label} x{count}" if count > 1 else label
+                                 for label, count in labels.value_counts(sort=False).items()))
+    measured = frame.groupby(keys, sort=False)["measured_on"].first()
+    table["measured_on"] = [measured.get(tuple(row[k] for k in keys)) or "-" for _, row in table.iterrows()]
+    table["rewritten"] = [rewritten.get(tuple(row[k] for k in keys), "") for _, row in table.iterrows()]
+    return table
+
+
+def rewrites_table(results: StudyResults) -> pd.DataFrame:
+    """Every LLM rewrite an adaptive run asked for, with what the class was confused with."""
+    frame = pd.DataFrame(results.allocations)
+    if frame.empty:
+        return frame
+    asked = frame[frame["rewritten"] | frame["rewrite_failed"].notna()]
+    return asked[["experiment", "generator", "prompts", "rule", "seed", "round", "label", "f1_before",
+                  "confused_with", "descriptors", "rewrite_failed"]].reset_index(drop=True)
+
+
 def real_fraction_table(results: StudyResults) -> pd.DataFrame:
     frame = rows_of(results, ("mixed", "filtered"))
     if frame.empty:

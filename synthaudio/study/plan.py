@@ -132,6 +132,7 @@ class Plan:
     datasets: dict[str, PreparedInfo] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     comparisons: list[Pair] = field(default_factory=list)  # the paired comparisons the experiments declared
+    allocations: list[tuple[str, dict[str, Any]]] = field(default_factory=list)  # (allocate stage key, columns)
 
     def levels(self) -> list[list[Stage]]:
         """Stages grouped by dependency depth: every stage of a level depends only on earlier levels."""

@@ -46,10 +46,34 @@ def build_pool_prompts(labels: list[str], domain: str, entry: PromptsEntry, seed
     """The prompts of the first `clips_per_class` clips of every label of a pool."""
     if prompt_folder is None:  # label prompts, or descriptors from a file: nothing expensive to reuse
         return make_prompt_set(_request(labels, domain, entry, seed, clips_per_class))
-    material = read_prompts(Path(prompt_folder) / MATERIAL)
+    return _from_material(labels, Path(prompt_folder), clips_per_class, None)
+
+
+def _from_material(labels: list[str], prompt_folder: Path, clips_per_class: int, seed: int | None) -> PromptSet:
+    """Prompts built from a prompts stage's descriptors or captions, drawn with `seed` (None: the stage's own)."""
+    material = read_prompts(prompt_folder / MATERIAL)
     made: dict[str, Any] = material.provenance
     extra = {key: value for key, value in made.items() if key not in _BUILT_FROM}
     return build_prompt_set(list(labels), material.domain, material.strategy, clips_per_class,
-                            material.seed, descriptors=made.get("descriptors"), captions=made.get("captions"),
-                            descriptors_per_prompt=made.get("descriptors_per_prompt", 3),
+                            material.seed if seed is None else seed, descriptors=made.get("descriptors"),
+                            captions=made.get("captions"), descriptors_per_prompt=made.get("descriptors_per_prompt", 3),
                             negative_prompt=material.negative_prompt, provenance=extra)
+
+
+def build_round_prompts(labels: list[str], domain: str, entry: PromptsEntry, seed: int, prompt_folder: Path | None,
+                        clips_per_class: int, rewritten: dict[str, list[str]]) -> PromptSet:
+    """The prompts of `clips_per_class` clips per label for one round of an adaptive experiment: the entry's
+    strategy with the round's `seed` (so a round draws other descriptor combinations than the last), except the
+    labels in `rewritten`, whose prompts are built from their rewritten descriptors. The provenance lists them."""
+    base = make_prompt_set(_request(labels, domain, entry, seed, clips_per_class)) if prompt_folder is None \
+        else _from_material(labels, Path(prompt_folder), clips_per_class, seed)
+    chosen = {label: items for label, items in rewritten.items() if label in labels}
+    if not chosen:
+        return base
+    per_prompt = min(3, *(len(items) for items in chosen.values()))
+    new = build_prompt_set(sorted(chosen), domain, "llm", clips_per_class, seed, descriptors=chosen,
+                           descriptors_per_prompt=per_prompt)
+    prompts = {label: new.prompts.get(label, base.prompts[label]) for label in base.prompts}
+    provenance = {**base.provenance, "rewritten": {label: chosen[label] for label in sorted(chosen)},
+                  "rewritten_descriptors_per_prompt": per_prompt}
+    return base.model_copy(update={"prompts": prompts, "provenance": provenance})

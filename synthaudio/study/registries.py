@@ -1,4 +1,4 @@
-"""The study's own registries: experiment kinds, clip scorers and stage executors, by name.
+"""The study's own registries: experiment kinds, allocation rules, clip scorers and stage executors, by name.
 
 They live in this leaf module of the study package so that the study schema can check names without importing
 the code that plans or runs them (which imports the schema).
@@ -13,6 +13,15 @@ EXPERIMENTS: Registry = Registry("experiment kind", None, {
     "mixed": "synthaudio.study.mixed:plan",
     "filtered": "synthaudio.study.filtering:plan",
     "speech_augment": "synthaudio.study.speech_augment:plan",
+    "adaptive": "synthaudio.study.adaptive:plan",
+})
+
+# how an adaptive experiment shares a round's clips among the classes (synthaudio.study.allocation); plugins
+# register under the entry-point group "synthaudio.allocation_rules"
+ALLOCATION_RULES: Registry = Registry("allocation rule", "synthaudio.allocation_rules", {
+    "uniform": "synthaudio.study.allocation:uniform",
+    "f1_gap": "synthaudio.study.allocation:f1_gap",
+    "confusion": "synthaudio.study.allocation:confusion",
 })
 
 # clip scorers for the clip-level filter (synthaudio.study.filtering.Scorer); plugins register under the

@@ -8,6 +8,7 @@ from pathlib import Path
 from synthaudio.manifest import read_manifest
 from synthaudio.report.evidence import study_evidence
 from synthaudio.report.results import ResultRow, StatisticsSettings, StudyResults, setting_key, setting_of
+from synthaudio.study.adaptive import read_allocation
 from synthaudio.study.cache import read_done
 from synthaudio.study.domain_gap import read_domain_gaps
 from synthaudio.study.gallery import collect_gallery
@@ -72,6 +73,7 @@ def collect_results(config: StudyConfig, plan: Plan, executor: str = "local",
         record = read_done(plan.stages[key].folder) or {}
         results.filters.append({**columns, **{k: v for k, v in record.items()
                                               if k not in ("kind", "key", "title", "size", "seconds")}})
+    results.allocations = allocation_rows(plan)
     results.domain_gap, gap_notes = read_domain_gaps(plan.stages.values())
     results.notes += [note for note in gap_notes if note not in results.notes]
     if plan.stages:
@@ -87,3 +89,21 @@ def _for_statistics(evaluation: dict, file: Path) -> dict:
         kept["predictions"] = [{key: row.get(key) for key in ("id", "group", "label", "predicted")}
                                for row in evaluation["predictions"]]
     return {**kept, "file": file.as_posix()}
+
+
+def allocation_rows(plan: Plan) -> list[dict]:
+    """Per adaptive run, round and class: what the allocation stage decided, and on what evidence."""
+    rows = []
+    for key, columns in plan.allocations:
+        record = read_allocation(plan.stages[key])
+        rewrites = {rewrite["label"]: rewrite for rewrite in record["rewrites"]}
+        for label, added in record["added"].items():
+            rewrite = rewrites.get(label) or {}
+            rows.append({**columns, "round": record["round"] + 1, "round_rule": record["rule"], "label": label,
+                         "added": added, "clips": record["clips"][label],
+                         "f1_before": None if record["f1"] is None else record["f1"][label],
+                         "measured_on": record["measured_on"], "rewritten": bool(rewrite) and not rewrite["failed"],
+                         "confused_with": ", ".join(rewrite.get("confused_with", [])),
+                         "descriptors": ", ".join(rewrite.get("descriptors", [])),
+                         "rewrite_failed": rewrite.get("failed")})
+    return rows

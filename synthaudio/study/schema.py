@@ -16,7 +16,7 @@ from synthaudio.datasets import RECIPES, get_recipe
 from synthaudio.errors import ConfigError
 from synthaudio.generators import GENERATORS, generator_class
 from synthaudio.recognition.training import TrainSettings
-from synthaudio.study.registries import EXPERIMENTS, SCORERS
+from synthaudio.study.registries import ALLOCATION_RULES, EXPERIMENTS, SCORERS
 from synthaudio.yaml_source import YamlDocument, describe, read_yaml, where
 
 Domain = Literal["sound", "music", "speech", "action"]
@@ -324,7 +324,59 @@ class SpeechAugment(Experiment):
         return sorted(values)
 
 
-AnyExperiment = Annotated[ZeroShot | Quantity | Mixed | Filtered | SpeechAugment, Field(discriminator="kind")]
+class RewriteSettings(Strict):
+    """Confusion-aware LLM rewrites in an adaptive experiment: after each measured round, the weakest classes'
+    descriptors are rewritten, the LLM told what each class is mistaken for."""
+
+    classes: int = Field(default=2, ge=1, description="weakest classes (lowest validation F1 below 1) per round")
+    llm: dict[str, Any] = Field(default_factory=lambda: {"backend": "smollm2"},
+                                description="LLM backend settings, as in a prompts entry")
+    options: dict[str, Any] = Field(default_factory=dict, description="num_descriptors, retries, context")
+
+
+REWRITE_OPTIONS = ("num_descriptors", "retries", "context")
+
+
+class Adaptive(SyntheticGrid):
+    """A total budget of synthetic clips spent in rounds: round 0 uniform, each later round shared among the
+    classes by an allocation rule from how a model trained on the clips so far does per class on the real
+    validation split; compared with uniform allocation at the same budget (see synthaudio.study.adaptive)."""
+
+    kind: Literal["adaptive"]
+    budget: int = Field(gt=0, description="synthetic clips per class on average, over all rounds")
+    rounds: int = Field(default=3, ge=2, le=20)
+    rules: list[str] = Field(default_factory=lambda: ["f1_gap"], min_length=1,
+                             description="allocation rules, each compared with uniform allocation")
+    rewrite: RewriteSettings | None = Field(default=None, description="LLM rewrites of the weakest classes' prompts")
+    real_fraction: Fraction | None = Field(default=None, description="None: synthetic clips only (zero-shot); "
+                                                                      "else mixed with this fraction of real train")
+    validation: Literal["real"] = Field(default="real", description="each round is measured and its model "
+                                                                    "selected on the real validation split")
+
+    @model_validator(mode="after")
+    def _budget(self) -> "Adaptive":
+        if self.budget < self.rounds:
+            raise ValueError(f"budget: {self.budget} clips per class over {self.rounds} rounds is less than one clip "
+                             f"per class per round; give budget >= {self.rounds}, or fewer rounds")
+        return self
+
+    @field_validator("rules")
+    @classmethod
+    def _rules(cls, rules: list[str]) -> list[str]:
+        if len(set(rules)) != len(rules):
+            raise ValueError(f"rules must be distinct, got {rules}")
+        for rule in rules:
+            if rule == "uniform":
+                raise ValueError("'uniform' is the baseline every adaptive run is compared with; name another rule "
+                                 f"(known: {', '.join(r for r in ALLOCATION_RULES.names() if r != 'uniform')})")
+            if rule not in ALLOCATION_RULES:
+                raise ValueError(f"unknown allocation rule '{rule}'; known rules: "
+                                 f"{', '.join(ALLOCATION_RULES.names())}")
+        return rules
+
+
+AnyExperiment = Annotated[ZeroShot | Quantity | Mixed | Filtered | SpeechAugment | Adaptive,
+                          Field(discriminator="kind")]
 
 
 class StudyConfig(Strict):
@@ -458,6 +510,18 @@ def _reference_problems(config: StudyConfig) -> list[str]:
             for noise_name, source in experiment.noise.items():
                 check_noise(source, loc + ("noise", noise_name))
             check_noise(experiment.test_noise, loc + ("test_noise",))
+        if isinstance(experiment, Adaptive) and experiment.rewrite is not None:
+            for key in experiment.rewrite.options:
+                if key not in REWRITE_OPTIONS:
+                    problem(loc + ("rewrite", "options", key), f"unknown rewrite option (allowed: "
+                                                               f"{', '.join(REWRITE_OPTIONS)})")
+            for key in experiment.rewrite.llm:
+                if key == "api_key":
+                    problem(loc + ("rewrite", "llm", key), "API keys never go into a study file: set "
+                                                           "OPENAI_API_KEY or GEMINI_API_KEY in the environment")
+                elif key not in LLM_SETTINGS:
+                    problem(loc + ("rewrite", "llm", key), f"unknown LLM setting (allowed: "
+                                                           f"{', '.join(LLM_SETTINGS)})")
         if isinstance(experiment, Filtered) and experiment.clip_filter is not None:
             scorer = experiment.clip_filter.scorer
             if scorer not in SCORERS:

@@ -20,7 +20,7 @@ from synthaudio.manifest import Clip, read_manifest, write_manifest
 from synthaudio.prompts.promptfile import write_prompts
 from synthaudio.seeding import derive_seed
 from synthaudio.splits import stratified_split
-from synthaudio.study.plan import Data, Planner, StageRef, Synthetic
+from synthaudio.study.plan import Data, Planner, Stage, StageRef, Synthetic
 from synthaudio.study.prompting import build_pool_prompts, needs_llm_stage, write_prompt_material
 from synthaudio.study.schema import GeneratorEntry, PromptsEntry, StudyConfig
 from synthaudio.study.stages import StageRun, StageSpec
@@ -29,7 +29,7 @@ POOL_FOLDER = "clips"
 POOL_MANIFEST = f"{POOL_FOLDER}/manifest.jsonl"
 
 
-def _prompts_identity(entry: PromptsEntry) -> dict:
+def prompts_identity(entry: PromptsEntry) -> dict:
     """The prompt settings as they decide the prompts: a descriptor file by its content, not its path."""
     identity = entry.model_dump(mode="json")
     if entry.descriptors is not None:
@@ -115,18 +115,23 @@ class DerivedPoolStage(StageSpec):
         pool = Path(self.pool.folder)
         source = read_manifest(pool / POOL_MANIFEST)
         labels = sorted({clip.label for clip in source})
-        derived = []
-        for clip in _first_per_label(source, size, labels, pool / POOL_MANIFEST):
-            target = folder / POOL_FOLDER / Path(clip.path).resolve().relative_to((pool / POOL_FOLDER).resolve())
-            if not target.is_file():  # WAVs are written atomically: one that exists is complete
-                samples, rate = load_audio_native(clip.path)
-                write_wav(target, band_limit(samples, rate, 2 * self.postprocess["band_limit_hz"]), rate)
-            meta = {**clip.meta, "postprocess": self.postprocess,
-                    "derived_from": Path(clip.path).resolve().relative_to(where.out.resolve()).as_posix()}
-            derived.append(clip.model_copy(update={"path": str(target.resolve()), "meta": meta}))
+        derived = [derived_clip(clip, pool / POOL_FOLDER, folder / POOL_FOLDER, self.postprocess, where.out)
+                   for clip in _first_per_label(source, size, labels, pool / POOL_MANIFEST)]
         write_manifest(folder / POOL_MANIFEST, derived)
         return {"size": size, "manifest": POOL_MANIFEST, "clips": len(derived),
                 "random_weights": any(clip.random_weights for clip in derived)}
+
+
+def derived_clip(clip: Clip, source_folder: Path, target_folder: Path, postprocess: dict[str, Any], out: Path) -> Clip:
+    """`clip` post-processed into `target_folder` at its path relative to `source_folder`; a target that exists is
+    complete (WAVs are written atomically), so an interrupted derivation resumes."""
+    target = target_folder / Path(clip.path).resolve().relative_to(source_folder.resolve())
+    if not target.is_file():
+        samples, rate = load_audio_native(clip.path)
+        write_wav(target, band_limit(samples, rate, 2 * postprocess["band_limit_hz"]), rate)
+    meta = {**clip.meta, "postprocess": postprocess,
+            "derived_from": Path(clip.path).resolve().relative_to(out.resolve()).as_posix()}
+    return clip.model_copy(update={"path": str(target.resolve()), "meta": meta})
 
 
 @dataclass(frozen=True)
@@ -179,14 +184,12 @@ def plan_subset(config: StudyConfig, planner: Planner, labels: list[str], domain
     generator_entry = config.generators[generator]
     prompts_entry = config.prompts[prompts]
     deps = (dependency,) if dependency else ()
-    prompts_identity = _prompts_identity(prompts_entry)
+    identity = prompts_identity(prompts_entry)
     described = f"{labels_from} by {generator}/{prompts}"
-    prompt_stage = None
-    if needs_llm_stage(prompts_entry):
-        prompt_stage = planner.add(PromptsStage(labels, domain, prompts_entry, prompts_identity, seed), deps,
-                                   f"prompts {prompts} for {labels_from}")
+    prompt_stage = plan_prompt_stage(planner, labels, domain, labels_from, prompts, prompts_entry, seed, deps)
+    if prompt_stage is not None:
         deps = deps + (prompt_stage.key,)
-    pool = planner.add(PoolStage(labels, domain, prompts_entry, prompts_identity, seed,
+    pool = planner.add(PoolStage(labels, domain, prompts_entry, identity, seed,
                                  None if prompt_stage is None else StageRef.of(prompt_stage), generator_entry),
                        deps, f"generate {described}", size=clips_per_class)
     source = pool
@@ -199,6 +202,16 @@ def plan_subset(config: StudyConfig, planner: Planner, labels: list[str], domain
                          (source.key,), f"{clips_per_class} clips/class of {described}")
     val = Data(subset.folder / "val.jsonl", subset.key + ":val", subset.key) if holdout_fraction else None
     return Synthetic(Data(subset.folder / "train.jsonl", subset.key, subset.key), val, (pool.key,))
+
+
+def plan_prompt_stage(planner: Planner, labels: list[str], domain: str, labels_from: str, prompts: str,
+                      entry: PromptsEntry, seed: int, deps: tuple[str, ...]) -> Stage | None:
+    """The prompts stage (LLM descriptors or captions) a pool's prompts are built from; None when the strategy
+    asks no LLM."""
+    if not needs_llm_stage(entry):
+        return None
+    return planner.add(PromptsStage(labels, domain, entry, prompts_identity(entry), seed), deps,
+                       f"prompts {prompts} for {labels_from}")
 
 
 def _describe(postprocess: dict) -> str:

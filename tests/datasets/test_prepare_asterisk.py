@@ -193,6 +193,35 @@ def test_several_voices_one_group_per_speaker(sounds):
     assert {c.group for c in babble} == {"asterisk/en_US_f_Allison"}
 
 
+def test_validation_voices_are_other_speakers(sounds, tmp_path):
+    prepared = prepare_dataset("asterisk", sounds, voices="en_US_f_Allison,es_MX_f_Allison,fr,it_IT_m_Carlo",
+                               val_voices=["fr"])
+    split_of = {c.meta["voice"]: c.split for c in prepared.clips}
+    assert split_of == {"en_US_f_Allison": "test", "es_MX_f_Allison": "test", "fr": "val", "it_IT_m_Carlo": "test"}
+    val_groups = {c.group for c in prepared.clips if c.split == "val"}
+    test_groups = {c.group for c in prepared.clips if c.split == "test"}
+    assert val_groups == {"asterisk/fr"} and not val_groups & test_groups
+    out = tmp_path / "digits.jsonl"
+    result = CliRunner().invoke(app, ["prepare", "asterisk", "--root", str(sounds), "--voices", "fr,it_IT_m_Carlo",
+                                      "--val-voices", "it_IT_m_Carlo", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith("asterisk: 20 clips, 10 labels (")
+    assert {c.split for c in read_manifest(out) if c.meta["voice"] == "it_IT_m_Carlo"} == {"val"}
+
+
+@pytest.mark.parametrize("voices, val_voices, message", [
+    ("en_US_f_Allison,es_MX_f_Allison,fr", "es_MX_f_Allison",
+     r"^val_voices: speaker en_US_f_Allison also speaks a test voice; the validation speakers must not be heard in "
+     r"the test: hold out all of that speaker's voices or none$"),
+    ("fr,it_IT_m_Carlo", "en_US_f_Allison",
+     r"^val_voices en_US_f_Allison not among voices \(fr, it_IT_m_Carlo\); name voice folders listed in voices$"),
+    ("fr,it_IT_m_Carlo", "fr,it_IT_m_Carlo", r"^val_voices holds out every voice, which leaves no test split"),
+])
+def test_validation_voices_refused(sounds, voices, val_voices, message):
+    with pytest.raises(ConfigError, match=message):
+        prepare_dataset("asterisk", sounds, voices=voices, val_voices=val_voices)
+
+
 def test_gsm_and_g722_are_decoded(sounds):
     gsm = prepare_dataset("asterisk", sounds / "fr", kind="letters", verify=True).clips
     assert {(Path(c.path).suffix, c.sample_rate) for c in gsm} == {(".gsm", 8000)}

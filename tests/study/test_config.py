@@ -207,6 +207,8 @@ def test_example_studies_are_valid():
     for name in names:
         config = load_study(studies / f"{name}.yaml")
         assert config.seeds and config.experiments
+        if name in ("activitynet", "esc50", "gtzan", "ucf101"):  # the classification studies spend adaptively too
+            assert "adaptive" in {experiment.kind for experiment in config.experiments.values()}, name
 
 
 def test_prompt_settings(tmp_path):
