@@ -152,6 +152,7 @@ def allocation_table(results: StudyResults) -> pd.DataFrame:
     frame = pd.DataFrame(results.allocations)
     if frame.empty:
         return frame
+    frame["measured_on"] = frame["measured_on"].fillna("-")  # the uniform rounds measure nothing
     keys = ["experiment", "generator", "prompts", "rule", "round"]
     table = frame.pivot_table(index=keys, columns="label", values="added", aggfunc="mean", sort=False)
     table.columns = [str(column) for column in table.columns]
@@ -160,7 +161,7 @@ def allocation_table(results: StudyResults) -> pd.DataFrame:
         lambda labels: ", ".join(f"{label} x{count}" if count > 1 else label
                                  for label, count in labels.value_counts(sort=False).items()))
     measured = frame.groupby(keys, sort=False)["measured_on"].first()
-    table["measured_on"] = [measured.get(tuple(row[k] for k in keys)) or "-" for _, row in table.iterrows()]
+    table["measured_on"] = [measured.get(tuple(row[k] for k in keys), "-") for _, row in table.iterrows()]
     table["rewritten"] = [rewritten.get(tuple(row[k] for k in keys), "") for _, row in table.iterrows()]
     return table
 

@@ -288,8 +288,11 @@ class AdaptiveRuns:
         synthetic = [Data(_pool_manifest(pool), pool.key, pool.key) for pool in pools]
         real = [] if experiment.real_fraction is None else \
             [ctx.real_train(experiment.dataset, experiment.real_fraction, seed)]
+        # under the paper protocol a dataset may lack a val split: the run is selected on the test split anyway
+        val_split = "test" if self.split == "test" and not ctx.prepared[experiment.dataset].splits.get("val") \
+            else None
         return ctx.train(self.name, experiment.dataset, [*real, *synthetic], ctx.real(experiment.dataset), seed,
-                         title)
+                         title, val_split=val_split)
 
     def _result(self, training: Stage, condition: Condition) -> None:
         evaluation = self.ctx.evaluate(training, self.ctx.real(self.experiment.dataset), condition.seed)

@@ -111,12 +111,16 @@ class StudyContext:
         return settings.model_copy(update=update)
 
     def train(self, experiment: str, dataset: str, train: list[Data], val: Data, seed: int, title: str,
-              optional: list[Data] = (), augment: tuple[Data, dict] | None = None) -> Stage:
-        """A training run on `train` (+ `optional` manifests, skipped when filtering left them empty)."""
+              optional: list[Data] = (), augment: tuple[Data, dict] | None = None, val_split: str | None = None
+              ) -> Stage:
+        """A training run on `train` (+ `optional` manifests, skipped when filtering left them empty), validated on
+        the `val_split` rows of `val` (default: the training settings', "val")."""
         augment_data, augment_settings = augment if augment is not None else (None, None)
         if augment_data is not None:
             augment_settings = {**augment_settings, "manifest": str(augment_data.path)}
         settings = self.train_settings(experiment, dataset, seed, augment_settings)
+        if val_split is not None:
+            settings = settings.model_copy(update={"val_split": val_split})
         test = self.real(dataset) if self.config.protocol == "paper" else None
         spec = TrainStage(settings, list(train), list(optional), val, test, augment_data, self.cache_dir)
         deps = [dep for d in [*train, *optional, val, *([test] if test else []),

@@ -69,7 +69,7 @@ def test_unknown_experiment_kind(tmp_path):
         data["experiments"]["zs"]["kind"] = "zero-shot"
     message = study_error(tmp_path, change)
     assert "experiments.zs.kind: unknown experiment kind 'zero-shot'" in message
-    assert "zero_shot, quantity, mixed, filtered, speech_augment" in message
+    assert "zero_shot, quantity, mixed, filtered, speech_augment, adaptive" in message
 
 
 def test_missing_experiment_kind(tmp_path):
@@ -182,7 +182,7 @@ def test_cli_prints_one_line_and_exits_2(tmp_path):
                                  *extra], capture_output=True, text=True, timeout=120)
         assert result.returncode == 2
         assert re.fullmatch(rf"error: {re.escape(str(path))}:\d+: experiments\.zs\.kind: unknown experiment kind "
-                            r"'zeroshot'; known kinds: zero_shot, quantity, mixed, filtered, speech_augment",
+                            r"'zeroshot'; known kinds: zero_shot, quantity, mixed, filtered, speech_augment, adaptive",
                             result.stderr.strip()), result.stderr
 
 
