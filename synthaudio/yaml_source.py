@@ -13,7 +13,7 @@ from types import UnionType
 from typing import Annotated, Any, Union, get_args, get_origin
 
 import yaml
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, Discriminator, Tag, ValidationError
 
 from synthaudio.errors import ConfigError
 
@@ -130,15 +130,16 @@ def dotted(loc: tuple) -> str:
 
 def user_loc(loc: tuple, data: Any) -> tuple:
     """pydantic's loc as the user wrote it: without the tag names it adds for tagged unions
-    ('experiments.x.zero_shot.field') and the member names of other unions ('clips_per_class.list[int]')."""
+    ('experiments.x.zero_shot.field', 'generators.x.single generator.field') and the member names of other unions
+    ('clips_per_class.list[int]')."""
     cleaned, node = [], data
-    for part in loc:
+    for number, part in enumerate(loc):
         if isinstance(node, dict):
             if part in node:
                 cleaned.append(part)
                 node = node[part]
-            elif node.get(DISCRIMINATOR) == part:
-                continue
+            elif node.get(DISCRIMINATOR) == part or number < len(loc) - 1:
+                continue  # a missing key ends the loc; one that goes on names a union member or tag
             else:
                 cleaned.append(part)  # a missing key: name it
                 node = _MISSING
@@ -175,7 +176,9 @@ def _resolve_model(annotation: Any, node: Any) -> Any:
     if origin is dict:
         return _Values(get_args(annotation)[1])
     if origin is Annotated:
-        return _resolve_model(get_args(annotation)[0], node)
+        inner, *metadata = get_args(annotation)
+        picked = _tagged_member(inner, metadata, node)
+        return _resolve_model(inner if picked is None else picked, node)
     candidates = get_args(annotation) if origin in (Union, UnionType) else (annotation,)
     models = [c for c in candidates if isinstance(c, type) and issubclass(c, BaseModel)]
     if len(models) > 1 and isinstance(node, dict):  # a tagged union: the discriminator picks the model
@@ -183,6 +186,20 @@ def _resolve_model(annotation: Any, node: Any) -> Any:
                   and get_args(m.model_fields[DISCRIMINATOR].annotation) == (node.get(DISCRIMINATOR),)]
         models = tagged or models
     return models[0] if models else None
+
+
+def _tagged_member(union: Any, metadata: list, node: Any) -> Any:
+    """The member of a union with a callable Discriminator that `node` selects (by its Tag), if any."""
+    pick = next((item.discriminator for item in metadata
+                 if isinstance(item, Discriminator) and callable(item.discriminator)), None)
+    if pick is None:
+        return None
+    tag = pick(node)
+    for member in get_args(union):
+        if get_origin(member) is Annotated and any(isinstance(item, Tag) and item.tag == tag
+                                                   for item in get_args(member)[1:]):
+            return get_args(member)[0]
+    return None
 
 
 def allowed_keys(root: type[BaseModel], data: Any, loc: tuple) -> str:

@@ -9,7 +9,8 @@ def register(app: typer.Typer) -> None:
 
 
 def list_entries(
-    kind: str = typer.Argument(None, help="generators, datasets, llm-backends, models, scorers or allocation-rules (default: all)."),
+    kind: str = typer.Argument(None, help="generators, datasets, llm-backends, models, scorers or "
+                                          "allocation-rules (default: all)."),
 ) -> None:
     """List the names each registry knows; entries from installed plugins name their package."""
     from synthaudio.datasets import RECIPES

@@ -59,7 +59,7 @@ def study(
         elif event == "done":
             counter["done"] += 1
             size = f" [{stage.size} clips/class]" if stage.size is not None else ""
-            typer.echo(f"done {stage.kind:<12} {stage.title}{size} ({record['seconds']:.1f} s)", err=True)
+            typer.echo(f"done {stage.kind:<13} {stage.title}{size} ({record['seconds']:.1f} s)", err=True)
 
     with explained_interrupt(lambda: f"{counter['done']} stage(s) finished in this run are kept in "
                                      f"{counter['out']}/stages; run the same command again to resume"):

@@ -12,6 +12,7 @@ an allocation depends only on its inputs.
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from fractions import Fraction
 
 
 @dataclass(frozen=True)
@@ -58,8 +59,10 @@ def largest_remainder(weights: Mapping[str, float], total: int) -> dict[str, int
     labels = list(weights)
     if total < 0 or not labels:
         raise ValueError(f"cannot share {total} clips among {len(labels)} classes")
-    mass = sum(weights.values())
-    exact = [total * weights[label] / mass if mass > 0 else total / len(labels) for label in labels]
+    # exact arithmetic: no tie is decided by float rounding
+    exact_weights = [Fraction(weights[label]) for label in labels]
+    mass = sum(exact_weights)
+    exact = [total * weight / mass if mass > 0 else Fraction(total, len(labels)) for weight in exact_weights]
     shares = [int(value) for value in exact]
     left = total - sum(shares)
     order = sorted(range(len(labels)), key=lambda i: (-(exact[i] - shares[i]), i))

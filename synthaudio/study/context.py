@@ -94,7 +94,8 @@ class StudyContext:
 
     def synthetic(self, labels_from: str, generator: str, prompts: str, clips_per_class: int, seed: int,
                   holdout_fraction: float | None = None) -> Synthetic:
-        """The first `clips_per_class` clips per label of a generation pool (made up to the largest ask)."""
+        """The first `clips_per_class` clips per label of a generation pool (made up to the largest ask); for a
+        merged generator, each member's share of them from its own pool, concatenated."""
         labels, domain = self.labels_and_domain(labels_from)
         dependency = self.prepared[labels_from].stage if labels_from in self.prepared else None
         return plan_subset(self.config, self.planner, labels, domain, labels_from, generator, prompts, clips_per_class,

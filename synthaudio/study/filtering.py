@@ -9,7 +9,8 @@ clip's own label below a threshold). Scorers come from a registry: `real_model` 
 real training data the mixed run sees) is built in; installed packages add others.
 
 Compared (paired, in the report): class-filtered and clip-filtered mixed training against unfiltered mixed
-training at the same real fraction.
+training at the same real fraction; and, as in mixed, a merged generator against each of its members listed (each
+variant: unfiltered, class-filtered, clip-filtered).
 """
 
 import json
@@ -196,6 +197,9 @@ def plan(ctx: StudyContext, name: str, experiment: Filtered) -> None:
                             filtered_condition = replace(unfiltered, variant="clip-filtered")
                             mixed.result(ctx, experiment, training, filtered_condition, synthetic.pools)
                             ctx.compare(filtered_condition, unfiltered, "clip-filtered vs unfiltered mixed")
+    variants = ("mixed", *(("class-filtered",) if experiment.class_filter is not None else ()),
+                *(("clip-filtered",) if experiment.clip_filter is not None else ()))
+    mixed.compare_merged(ctx, name, experiment, variants)
 
 
 def _class_filters(ctx: StudyContext, name: str, experiment: Filtered, described: dict, measured_on: str

@@ -1,6 +1,7 @@
 """What the HTML report's gallery shows, read from a finished plan: for every dataset a study trained on synthetic
 clips for, a few real test clips per class, and the synthetic clips of each (generator, prompt strategy) subset
-a result row trained on, with their provenance and what each filter decided about them.
+a result row trained on, with their provenance and what each filter decided about them. A merged generator shows
+the first clips of each member's pool, in the members' shares, under its merged ids ('member/clip id').
 
 Paths are stored relative to the study's output folder where the audio lies under it (generated clips), else
 absolute (a real dataset elsewhere), so the report can be rebuilt from results.json after the folder moved.
@@ -16,7 +17,14 @@ from synthaudio.study.cache import read_done
 from synthaudio.study.filtering import ClassFilterStage, ClipFilterStage
 from synthaudio.study.plan import Plan
 from synthaudio.study.recognition import TrainStage
-from synthaudio.study.synthetic import POOL_MANIFEST, SubsetStage, clip_index
+from synthaudio.study.synthetic import (
+    POOL_MANIFEST,
+    MergedSubsetStage,
+    SubsetStage,
+    clip_index,
+    merge_shares,
+    merged_clip_id,
+)
 
 # "a few" clips per class: enough to hear the variety, few enough that the page opens at once
 REAL_PER_CLASS = 5
@@ -34,7 +42,8 @@ def stored_path(path: str | Path, out: Path) -> str:
 
 def collect_gallery(plan: Plan, out: Path) -> dict[str, Any]:
     """{"datasets": [{"dataset", "labels", "real": [clip...], "synthetic": [clip...]}]} (see the module doc)."""
-    sources: dict[tuple[str, str, str], Path] = {}  # (dataset, generator, prompts) -> the pool manifest it reads
+    # (dataset, generator, prompts) -> the pool manifests it reads: (manifest, clips per label shown, member name)
+    sources: dict[tuple[str, str, str], list[tuple[Path, int, str | None]]] = {}
     for spec in plan.results:
         condition = spec.condition
         training = plan.stages[spec.training].spec
@@ -42,9 +51,17 @@ def collect_gallery(plan: Plan, out: Path) -> dict[str, Any]:
             continue
         for data in [*training.train, *training.optional_train]:
             stage = plan.stages.get(data.stage) if data.stage else None
-            if stage is not None and isinstance(stage.spec, SubsetStage):
-                sources.setdefault((condition.dataset, condition.generator, condition.prompts),
-                                   Path(stage.spec.pool.folder) / POOL_MANIFEST)
+            if stage is None:
+                continue
+            key = (condition.dataset, condition.generator, condition.prompts)
+            if isinstance(stage.spec, SubsetStage):
+                sources.setdefault(key, [(Path(stage.spec.pool.folder) / POOL_MANIFEST, SYNTHETIC_PER_CLASS, None)])
+            elif isinstance(stage.spec, MergedSubsetStage):
+                members = stage.spec.members
+                shown = merge_shares([member.clips_per_class for member in members], SYNTHETIC_PER_CLASS)
+                sources.setdefault(key, [
+                    (Path(plan.stages[member.subset.stage].spec.pool.folder) / POOL_MANIFEST, count,
+                     member.generator) for member, count in zip(members, shown, strict=True)])
     decisions = _filter_decisions(plan)
     datasets = []
     for dataset in sorted({key[0] for key in sources}):
@@ -57,17 +74,22 @@ def collect_gallery(plan: Plan, out: Path) -> dict[str, Any]:
         real = [_real_record(clip, out) for label in sorted(real_by_label)
                 for clip in real_by_label[label][:REAL_PER_CLASS]]
         synthetic = []
-        for (name, generator, prompts), manifest in sorted(sources.items()):
-            if name != dataset or not manifest.is_file():
+        for (name, generator, prompts), manifests in sorted(sources.items()):
+            if name != dataset:
                 continue
-            clips = sorted(read_manifest(manifest), key=lambda c: (c.label, clip_index(c, manifest)))
-            shown: dict[str, int] = defaultdict(int)
-            for clip in clips:
-                if shown[clip.label] >= SYNTHETIC_PER_CLASS:
+            for manifest, per_label, member in manifests:
+                if not manifest.is_file():
                     continue
-                shown[clip.label] += 1
-                synthetic.append(_synthetic_record(clip, out, generator, prompts,
-                                                   decisions.get((dataset, generator, prompts), {})))
+                clips = sorted(read_manifest(manifest), key=lambda c: (c.label, clip_index(c, manifest)))
+                shown: dict[str, int] = defaultdict(int)
+                for clip in clips:
+                    if shown[clip.label] >= per_label:
+                        continue
+                    shown[clip.label] += 1
+                    if member is not None:  # as the merged manifest (and its filters' scores) names it
+                        clip = clip.model_copy(update={"id": merged_clip_id(member, clip.id)})
+                    synthetic.append(_synthetic_record(clip, out, generator, prompts,
+                                                       decisions.get((dataset, generator, prompts), {})))
         labels = sorted(set(info.labels) | {record["label"] for record in synthetic})
         datasets.append({"dataset": dataset, "labels": labels, "real": real, "synthetic": synthetic})
     return {"datasets": datasets}

@@ -1,11 +1,14 @@
 """Mixed training: a seeded, stratified fraction of the real training split plus synthetic clips, against the
 real-only baseline at the same fraction; selection on the real validation split.
 
-Compared (paired, in the report): each mixed setting against real-only at the same real fraction."""
+Compared (paired, in the report): each mixed setting against real-only at the same real fraction, and a merged
+generator against each of its members the experiment lists, at the same real fraction, prompts and clips per
+class."""
 
 from synthaudio.report.results import Condition
 from synthaudio.study.context import StudyContext
 from synthaudio.study.schema import Mixed
+from synthaudio.study.synthetic import MERGED_VS_SINGLE, merged_pairs
 
 
 def plan(ctx: StudyContext, name: str, experiment: Mixed) -> None:
@@ -26,6 +29,20 @@ def plan(ctx: StudyContext, name: str, experiment: Mixed) -> None:
                                           fraction, "real", seed, None)
                         result(ctx, experiment, training, mixed, synthetic.pools)
                         ctx.compare(mixed, real_only(name, experiment, fraction, seed), "mixed vs real only")
+    compare_merged(ctx, name, experiment)
+
+
+def compare_merged(ctx: StudyContext, name: str, experiment: Mixed, variants: tuple[str, ...] = ("mixed",)) -> None:
+    """Declare each merged generator against each of its members listed, per real fraction, prompts, clips per
+    class and variant (e.g. class-filtered)."""
+    for merged, member in merged_pairs(ctx.config, experiment.generators):
+        for fraction in experiment.real_fractions:
+            for prompts in experiment.prompts:
+                for count in experiment.clips_per_class:
+                    for variant in variants:
+                        ctx.compare(*(Condition(name, experiment.kind, experiment.dataset, variant, generator,
+                                                prompts, count, fraction, "real", ctx.seeds[0], None)
+                                      for generator in (merged, member)), MERGED_VS_SINGLE)
 
 
 def check_real_data(ctx: StudyContext, name: str, dataset: str) -> None:

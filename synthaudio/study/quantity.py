@@ -2,7 +2,8 @@
 prompt strategy, so the larger amounts contain the smaller ones).
 
 Compared (paired, in the report): each amount against the smallest, per generator and prompts; and, as in
-zero-shot, LLM-assisted against label prompts where the experiment has both."""
+zero-shot, LLM-assisted against label prompts where the experiment has both, and a merged generator against each
+of its members listed, at every clips per class."""
 
 from synthaudio.study import zero_shot
 from synthaudio.study.context import StudyContext

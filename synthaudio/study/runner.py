@@ -152,7 +152,7 @@ def plan_lines(outcome: StudyOutcome) -> list[str]:
     for stage in outcome.plan.ordered():
         status = outcome.status[stage.key]
         size = f" [{stage.size} clips/class]" if stage.size is not None else ""
-        lines.append(f"{status:<7} {stage.kind:<12} {stage.title}{size}  ({stage.folder.relative_to(outcome.out)})")
+        lines.append(f"{status:<7} {stage.kind:<13} {stage.title}{size}  ({stage.folder.relative_to(outcome.out)})")
         counts.setdefault(stage.kind, {}).setdefault(status, 0)
         counts[stage.kind][status] += 1
     lines.append("")

@@ -10,7 +10,17 @@ import math
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    Tag,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from synthaudio.datasets import RECIPES, get_recipe
 from synthaudio.errors import ConfigError
@@ -132,6 +142,39 @@ class GeneratorEntry(Strict):
         if name not in GENERATORS:
             raise ValueError(f"unknown generator '{name}'; known generators: {', '.join(GENERATORS.names())}")
         return name
+
+
+class MergedGeneratorEntry(Strict):
+    """The union of other generators' pools at a fixed total: N clips per class take each member's first clips per
+    label, its share of N by `weights` (largest remainder), from the pool its own runs use (nothing is generated
+    twice). Compared with each member alone at the same N (merging different models' data vs more of one)."""
+
+    merge: list[str] = Field(min_length=2, description="names of (not merged) generators of this section")
+    weights: list[float] | None = Field(default=None, description="one positive weight per member (default: "
+                                                                  "equal shares)")
+
+    @field_validator("merge")
+    @classmethod
+    def _distinct(cls, names: list[str]) -> list[str]:
+        if len(set(names)) != len(names):
+            raise ValueError(f"a merge lists distinct generators, got {names}")
+        return names
+
+    def member_weights(self) -> list[float]:
+        """The members' weights (equal without `weights`)."""
+        return list(self.weights) if self.weights is not None else [1.0] * len(self.merge)
+
+
+def _generator_entry_kind(value: Any) -> str:
+    """A generators-section entry is a merge when it has `merge`: a plain entry's mistakes then read as before."""
+    if isinstance(value, dict):
+        return "merged generators" if "merge" in value else "single generator"
+    return "merged generators" if isinstance(value, MergedGeneratorEntry) else "single generator"
+
+
+AnyGeneratorEntry = Annotated[Annotated[GeneratorEntry, Tag("single generator")]
+                              | Annotated[MergedGeneratorEntry, Tag("merged generators")],
+                              Discriminator(_generator_entry_kind)]
 
 
 class SyntheticSource(Strict):
@@ -396,7 +439,7 @@ class StudyConfig(Strict):
     label_sets: dict[str, LabelSet] = Field(default_factory=dict)
     datasets: dict[str, DatasetEntry] = Field(min_length=1)
     prompts: dict[str, PromptsEntry] = Field(default_factory=dict)
-    generators: dict[str, GeneratorEntry] = Field(default_factory=dict)
+    generators: dict[str, AnyGeneratorEntry] = Field(default_factory=dict)
     training: dict[str, Any] = Field(default_factory=dict, description="TrainSettings shared by every run")
     experiments: dict[str, AnyExperiment] = Field(min_length=1)
 
@@ -491,6 +534,9 @@ def _reference_problems(config: StudyConfig) -> list[str]:
         if found is not None:
             problem(("prompts", name, *found[0]), found[1])
     for name, entry in config.generators.items():
+        if isinstance(entry, MergedGeneratorEntry):
+            problems.extend(_merge_problems(config, name, entry))
+            continue
         try:
             generator_class(entry.generator).validate_settings(entry.settings)
         except ConfigError as error:
@@ -527,6 +573,30 @@ def _reference_problems(config: StudyConfig) -> list[str]:
             if scorer not in SCORERS:
                 problem(loc + ("clip_filter", "scorer"), f"unknown scorer '{scorer}'; known scorers: "
                                                          f"{', '.join(SCORERS.names())}")
+    return problems
+
+
+def _merge_problems(config: StudyConfig, name: str, entry: MergedGeneratorEntry) -> list[str]:
+    """Members that are not plain generators of the section, and weights that do not fit them."""
+    problems = []
+    loc = ("generators", name)
+    plain = [other for other, value in config.generators.items() if isinstance(value, GeneratorEntry)]
+    for index, member in enumerate(entry.merge):
+        found = config.generators.get(member)
+        if found is None:
+            problems.append(f"{config.where(*loc, 'merge', index)}: generator '{member}' is not defined (defined "
+                            f"generators: {', '.join(plain) or 'none'})")
+        elif isinstance(found, MergedGeneratorEntry):
+            problems.append(f"{config.where(*loc, 'merge', index)}: '{member}' is itself a merged generator; merge "
+                            f"its members instead ({', '.join(found.merge)})")
+    if entry.weights is not None:
+        if len(entry.weights) != len(entry.merge):
+            problems.append(f"{config.where(*loc, 'weights')}: {len(entry.weights)} weight(s) for "
+                            f"{len(entry.merge)} members ({', '.join(entry.merge)}); give one per member")
+        for index, weight in enumerate(entry.weights):
+            if not (math.isfinite(weight) and weight > 0):
+                problems.append(f"{config.where(*loc, 'weights', index)}: a weight must be a positive number, got "
+                                f"{weight!r}")
     return problems
 
 

@@ -1,13 +1,19 @@
-"""Synthetic-data stages: prompts, generation pools, derived (post-processed) pools and nested subsets.
+"""Synthetic-data stages: prompts, generation pools, derived (post-processed) pools, nested subsets and merged
+subsets.
 
 A pool is keyed by its labels, prompt strategy, generator settings and generation seed, NOT by its size: clip i of
 a label always has prompt i and seed derive(seed, label, i) (see synthaudio.study.prompting), so one pool serves
 every clips_per_class, is generated up to the largest one asked for, and grows (the engine resumes) when a larger
 one is asked later. Experiments read nested subsets (the first N clips of each label).
+
+A merged generator (generators.<name>.merge) is read as the union of its members' subsets at a fixed total: N
+clips per class take the first n_i clips per label of member i's own pool, the n_i being the weights' shares of N
+(`merge_shares`), so the merged runs reuse the clips the single-generator runs generate.
 """
 
 import sys
 from collections import Counter, defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,9 +26,10 @@ from synthaudio.manifest import Clip, read_manifest, write_manifest
 from synthaudio.prompts.promptfile import write_prompts
 from synthaudio.seeding import derive_seed
 from synthaudio.splits import stratified_split
+from synthaudio.study.allocation import largest_remainder
 from synthaudio.study.plan import Data, Planner, Stage, StageRef, Synthetic
 from synthaudio.study.prompting import build_pool_prompts, needs_llm_stage, write_prompt_material
-from synthaudio.study.schema import GeneratorEntry, PromptsEntry, StudyConfig
+from synthaudio.study.schema import GeneratorEntry, MergedGeneratorEntry, PromptsEntry, StudyConfig
 from synthaudio.study.stages import StageRun, StageSpec
 
 POOL_FOLDER = "clips"
@@ -150,28 +157,89 @@ class SubsetStage(StageSpec):
                 "holdout_fraction": self.holdout_fraction, "holdout_seed": self.holdout_seed}
 
     def run(self, where: StageRun) -> dict:
-        folder = where.folder
         manifest = Path(self.pool.folder) / POOL_MANIFEST
         clips = read_manifest(manifest)
         labels = sorted({clip.label for clip in clips})
         chosen = _first_per_label(clips, self.clips_per_class, labels, manifest)
-        val: list[Clip] = []
-        if self.holdout_fraction:
-            if self.clips_per_class < 2:
-                raise ConfigError(f"a synthetic hold-out needs at least 2 clips per class, got "
-                                  f"{self.clips_per_class}")
-            fraction = self.holdout_fraction
-            names = stratified_split([c.label for c in chosen], {"train": 1 - fraction, "val": fraction},
-                                     self.holdout_seed)
-            val = [c.model_copy(update={"split": "val"}) for c, name in zip(chosen, names, strict=True)
-                   if name == "val"]
-            chosen = [c for c, name in zip(chosen, names, strict=True) if name == "train"]
-        chosen = [c.model_copy(update={"split": "train"}) for c in chosen]
-        write_manifest(folder / "train.jsonl", chosen, root=where.out)
-        record = {"train": len(chosen), "per_class": dict(sorted(Counter(c.label for c in chosen).items()))}
-        if self.holdout_fraction:
-            write_manifest(folder / "val.jsonl", val, root=where.out)
-            record["val"] = len(val)
+        return _write_subset(chosen, self.clips_per_class, self.holdout_fraction, self.holdout_seed, where)[0]
+
+
+def _write_subset(chosen: list[Clip], clips_per_class: int, holdout_fraction: float | None, holdout_seed: int | None,
+                  where: StageRun) -> tuple[dict, dict[str, list[Clip]]]:
+    """train.jsonl of `chosen`, less a seeded stratified held-out part written as val.jsonl; returns (the counts
+    for the done record, the clips written per part)."""
+    folder = where.folder
+    val: list[Clip] = []
+    if holdout_fraction:
+        if clips_per_class < 2:
+            raise ConfigError(f"a synthetic hold-out needs at least 2 clips per class, got {clips_per_class}")
+        names = stratified_split([c.label for c in chosen], {"train": 1 - holdout_fraction, "val": holdout_fraction},
+                                 holdout_seed)
+        val = [c.model_copy(update={"split": "val"}) for c, name in zip(chosen, names, strict=True) if name == "val"]
+        chosen = [c for c, name in zip(chosen, names, strict=True) if name == "train"]
+    chosen = [c.model_copy(update={"split": "train"}) for c in chosen]
+    write_manifest(folder / "train.jsonl", chosen, root=where.out)
+    record = {"train": len(chosen), "per_class": dict(sorted(Counter(c.label for c in chosen).items()))}
+    parts = {"train": chosen}
+    if holdout_fraction:
+        write_manifest(folder / "val.jsonl", val, root=where.out)
+        record["val"] = len(val)
+        parts["val"] = val
+    return record, parts
+
+
+@dataclass(frozen=True)
+class MergedMember:
+    """One member of a merged subset: its generator entry's name and its subset of `clips_per_class` per label."""
+
+    generator: str
+    subset: Data
+    clips_per_class: int
+
+
+def merged_clip_id(generator: str, clip_id: str) -> str:
+    """A member's clip in a merged manifest: ids repeat across pools ('seven-00000' in each), so the member's name
+    keeps them apart."""
+    return f"{generator}/{clip_id}"
+
+
+@dataclass(frozen=True)
+class MergedSubsetStage(StageSpec):
+    """The members' subsets concatenated (train.jsonl), with a seeded stratified held-out part of the whole
+    (val.jsonl) as SubsetStage makes; each row keeps its provenance, its id is prefixed with its member's name."""
+
+    kind = "merged_subset"
+    rank = 4
+    members: tuple[MergedMember, ...]
+    clips_per_class: int
+    holdout_fraction: float | None
+    holdout_seed: int | None
+
+    def identity(self) -> dict:
+        # the names are in the identity: they are written into the clip ids
+        return {"members": [{"generator": m.generator, "subset": m.subset.identity, "clips_per_class":
+                             m.clips_per_class} for m in self.members],
+                "holdout_fraction": self.holdout_fraction, "holdout_seed": self.holdout_seed}
+
+    def run(self, where: StageRun) -> dict:
+        chosen: list[Clip] = []
+        for member in self.members:
+            clips = read_manifest(member.subset.path)
+            counts = Counter(clip.label for clip in clips)
+            wrong = sorted(label for label, count in counts.items() if count != member.clips_per_class)
+            if wrong:  # the member's subset stage wrote exactly this many: anything else is a damaged cache
+                raise SynthaudioError(f"{member.subset.path}: labels {', '.join(wrong)} do not have "
+                                      f"{member.clips_per_class} clips each; delete that stage folder and rerun")
+            meta = {"merged_from": member.generator}
+            chosen += [clip.model_copy(update={"id": merged_clip_id(member.generator, clip.id),
+                                               "meta": {**clip.meta, **meta}}) for clip in clips]
+        chosen.sort(key=lambda clip: clip.label)  # stable: within a label, member order then clip order
+        record, parts = _write_subset(chosen, self.clips_per_class, self.holdout_fraction, self.holdout_seed, where)
+        record["members"] = {
+            member.generator: {"clips_per_class": member.clips_per_class,
+                               **{part: sum(clip.meta["merged_from"] == member.generator for clip in clips)
+                                  for part, clips in parts.items()}}
+            for member in self.members}
         return record
 
 
@@ -180,8 +248,12 @@ class SubsetStage(StageSpec):
 def plan_subset(config: StudyConfig, planner: Planner, labels: list[str], domain: str, labels_from: str,
                 generator: str, prompts: str, clips_per_class: int, seed: int, holdout_fraction: float | None,
                 dependency: str | None) -> Synthetic:
-    """Stages for the first `clips_per_class` clips per label of a pool; see StudyContext.synthetic."""
+    """Stages for the first `clips_per_class` clips per label of a pool (or, for a merged generator, of each
+    member's pool, its share of them); see StudyContext.synthetic."""
     generator_entry = config.generators[generator]
+    if isinstance(generator_entry, MergedGeneratorEntry):
+        return _plan_merged(config, planner, labels, domain, labels_from, generator, prompts, clips_per_class, seed,
+                            holdout_fraction, dependency)
     prompts_entry = config.prompts[prompts]
     deps = (dependency,) if dependency else ()
     identity = prompts_identity(prompts_entry)
@@ -212,6 +284,59 @@ def plan_prompt_stage(planner: Planner, labels: list[str], domain: str, labels_f
         return None
     return planner.add(PromptsStage(labels, domain, entry, prompts_identity(entry), seed), deps,
                        f"prompts {prompts} for {labels_from}")
+
+
+def merge_shares(weights: Sequence[float], total: int) -> list[int]:
+    """`total` split in proportion to `weights` by largest remainder (ties to the earlier member): the shares sum
+    to `total`."""
+    return list(largest_remainder({str(index): weight for index, weight in enumerate(weights)}, total).values())
+
+
+MERGED_VS_SINGLE = "merged vs single generator at the same budget"
+
+
+def merged_pairs(config: StudyConfig, generators: Sequence[str]) -> list[tuple[str, str]]:
+    """(merged generator, member) for each merged generator of `generators` and each of its members listed there
+    too: what an experiment compares as MERGED_VS_SINGLE (same prompts and clips per class)."""
+    return [(name, member) for name in generators if isinstance(config.generators[name], MergedGeneratorEntry)
+            for member in config.generators[name].merge if member in generators]
+
+
+def _plan_merged(config: StudyConfig, planner: Planner, labels: list[str], domain: str, labels_from: str,
+                 generator: str, prompts: str, clips_per_class: int, seed: int, holdout_fraction: float | None,
+                 dependency: str | None) -> Synthetic:
+    """The merged subset of a merged generator: each member's own subset of its share, concatenated."""
+    entry: MergedGeneratorEntry = config.generators[generator]
+    shares = merge_shares(entry.member_weights(), clips_per_class)
+    members, pools, drawn_from = [], (), {}
+    for member, share in zip(entry.merge, shares, strict=True):
+        if share == 0:  # a small total and a small weight: this member adds nothing at this size
+            continue
+        synthetic = plan_subset(config, planner, labels, domain, labels_from, member, prompts, share, seed, None,
+                                dependency)
+        for pool in synthetic.pools:
+            if pool in drawn_from:  # e.g. a generator and its band-limited copy: one set of generated clips
+                raise config.error(("generators", generator, "merge"),
+                                   f"'{drawn_from[pool]}' and '{member}' are the same generated clips (the same "
+                                   f"generator settings, one perhaps post-processed), so the merge would train on "
+                                   f"clips of one pool twice; merge generators that differ in what they generate")
+            drawn_from[pool] = member
+        members.append(MergedMember(member, synthetic.train, share))
+        pools += synthetic.pools
+    holdout_seed = derive_seed(seed, "synthetic-holdout") if holdout_fraction else None
+    parts = " + ".join(f"{member.generator} {member.clips_per_class}" for member in members)
+    merged = planner.add(MergedSubsetStage(tuple(members), clips_per_class, holdout_fraction, holdout_seed),
+                         tuple(member.subset.stage for member in members),
+                         f"{clips_per_class} clips/class of {labels_from} by {generator}/{prompts} = {parts}")
+    # the report's rows name the merged generator only: its notes say what it is made of
+    weights = ":".join(f"{weight:g}" for weight in entry.member_weights())
+    note = (f"merged generator {generator} at {clips_per_class} clips/class = "
+            f"{' + '.join(f'{member} {share}' for member, share in zip(entry.merge, shares, strict=True))} "
+            f"(weights {weights}; the first clips per label of each member's own pool)")
+    if note not in planner.plan.notes:
+        planner.plan.notes.append(note)
+    val = Data(merged.folder / "val.jsonl", merged.key + ":val", merged.key) if holdout_fraction else None
+    return Synthetic(Data(merged.folder / "train.jsonl", merged.key, merged.key), val, pools)
 
 
 def _describe(postprocess: dict) -> str:

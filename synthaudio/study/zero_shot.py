@@ -3,12 +3,14 @@ per class x seed. Per-class precision comes with every evaluation (the class fil
 each condition's per-class domain gap (synthaudio.study.domain_gap) says how far its clips lie from the real ones.
 
 Compared (paired, in the report): LLM-assisted prompts (strategy llm or caption) against label prompts on the same
-generator and clips per class, where the experiment has both."""
+generator and clips per class, where the experiment has both; and a merged generator (generators.<name>.merge)
+against each of its members the experiment lists, at the same prompts and clips per class (the same budget)."""
 
 from synthaudio.report.results import Condition
 from synthaudio.study.context import StudyContext
 from synthaudio.study.domain_gap import plan_domain_gap
 from synthaudio.study.schema import ZeroShot
+from synthaudio.study.synthetic import MERGED_VS_SINGLE, merged_pairs
 
 
 def plan(ctx: StudyContext, name: str, experiment: ZeroShot) -> None:
@@ -39,6 +41,11 @@ def plan(ctx: StudyContext, name: str, experiment: ZeroShot) -> None:
                     ctx.compare(condition(name, experiment, generator, llm, count, ctx.seeds[0]),
                                 condition(name, experiment, generator, plain, count, ctx.seeds[0]),
                                 "LLM-assisted vs label prompts")
+    for merged, member in merged_pairs(ctx.config, experiment.generators):
+        for prompts in experiment.prompts:
+            for count in experiment.counts:
+                ctx.compare(condition(name, experiment, merged, prompts, count, ctx.seeds[0]),
+                            condition(name, experiment, member, prompts, count, ctx.seeds[0]), MERGED_VS_SINGLE)
 
 
 def condition(name: str, experiment: ZeroShot, generator: str, prompts: str, count: int, seed: int) -> Condition:

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from synthaudio.study.schema import SpeechAugment, ZeroShot, load_study, parse_study
+from synthaudio.study.schema import MergedGeneratorEntry, SpeechAugment, ZeroShot, load_study, parse_study
 from tests.fixtures.asterisk import make_asterisk_voice, make_qabcs_letters
 
 REPOSITORY = Path(__file__).resolve().parents[2]
@@ -71,7 +71,9 @@ def test_zero_shot_compares_both_strategies_on_wide_and_telephone_band(demo):
     assert {demo.prompts[name].strategy for name in experiment.prompts} == {"label", "llm"}
     llm = next(demo.prompts[name] for name in experiment.prompts if demo.prompts[name].strategy == "llm")
     assert llm.llm == {"backend": "smollm2"} and llm.descriptors is None  # the offline LLM writes the descriptors
-    generators = [demo.generators[name] for name in experiment.generators]
+    merged = {name: demo.generators[name] for name in experiment.generators
+              if isinstance(demo.generators[name], MergedGeneratorEntry)}
+    generators = [demo.generators[name] for name in experiment.generators if name not in merged]
     assert {g.generator for g in generators} == {"tts"}
     espeak = [g for g in generators if g.settings.get("engine", "espeak") == "espeak"]
     bands = sorted(g.postprocess.band_limit_hz if g.postprocess else 0 for g in espeak)
@@ -79,6 +81,10 @@ def test_zero_shot_compares_both_strategies_on_wide_and_telephone_band(demo):
     # piper "where installed" (the project's tts extra installs it): alone and mixed with espeak-ng, telephone band
     others = {g.settings["engine"]: g.postprocess.band_limit_hz for g in generators if g not in espeak}
     assert others == {"piper": 4000, "all": 4000}
+    # and both telephone-band pools merged (half of each at the same total), compared with each of them
+    assert {name: entry.merge for name, entry in merged.items()} == {"tts_merged_phone": ["tts_phone",
+                                                                                         "tts_piper_phone"]}
+    assert {"tts_phone", "tts_piper_phone"} <= set(experiment.generators) and merged["tts_merged_phone"].weights is None
     assert len(demo.experiments["quantity"].counts) >= 3
     assert demo.training_settings("zero_shot").features.pad == "silence"
 
@@ -103,7 +109,9 @@ def test_noise_robustness_tests_real_babble_at_20_10_5_0_db(demo):
 def test_random_weight_pipelines_are_driven(demo):
     used = {name for experiment in demo.experiments.values() if isinstance(experiment, ZeroShot)
             for name in experiment.generators}
-    tiny = {demo.generators[name].generator for name in used if demo.generators[name].checkpoint == "tiny-random"}
+    tiny = {demo.generators[name].generator for name in used
+            if not isinstance(demo.generators[name], MergedGeneratorEntry)
+            and demo.generators[name].checkpoint == "tiny-random"}
     assert tiny == {"audioldm2", "musicgen", "audiogen"}
 
 
@@ -169,8 +177,8 @@ def test_reduced_demo_end_to_end(tmp_path):
     assert ("WARNING: clips from RANDOM-WEIGHT generators (audiogen (tiny-random), audioldm2 (tiny-random), "
             "musicgen (tiny-random)) are noise") in printed
     for generator, prompts in (("tts_phone", "llm"), ("tts", "label"), ("tts_piper_phone", "label"),
-                               ("tts_mixed_phone", "llm")):
-        # zero-shot: wide band and telephone band, espeak-ng, piper and both mixed, both strategies
+                               ("tts_mixed_phone", "llm"), ("tts_merged_phone", "label")):
+        # zero-shot: wide band and telephone band, espeak-ng, piper, both mixed and both merged, both strategies
         assert re.search(rf"^zero_shot\s+digits\s+{generator}\s+{prompts}\s+4\s", printed, flags=re.MULTILINE)
     for experiment, dataset, generator in (("letters_allison", "letters", "tts_phone"),
                                            ("letters_qabcs", "letters_qabcs", "tts"),
@@ -204,6 +212,7 @@ def test_reduced_demo_end_to_end(tmp_path):
     assert "## Domain gap vs zero-shot precision" in report
     assert re.search(r"\| [+-]\d\.\d\d \[[+-]\d\.\d\d, [+-]\d\.\d\d\] \|", report)
     assert "clap embeddings (laion/clap-htsat-unfused): not in the Hugging Face cache" in report
+    assert "merged generator tts_merged_phone at 4 clips/class = tts_phone 2 + tts_piper_phone 2" in report
 
     run_path = re.search(r"^main zero-shot model \(tts_phone/label, 4 synthetic clips per class, seed 0\): (\S+)$",
                          printed, flags=re.MULTILINE).group(1)

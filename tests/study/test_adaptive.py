@@ -11,13 +11,12 @@ import yaml
 
 import synthaudio.recognition.data as recognition_data
 from synthaudio.errors import ConfigError
-from synthaudio.manifest import read_manifest
+from synthaudio.manifest import read_manifest, write_manifest
 from synthaudio.study.adaptive import ALLOCATION, AllocateStage
 from synthaudio.study.recognition import EvaluateStage, TrainStage
 from synthaudio.study.runner import plan_lines, run_study
 from synthaudio.study.schema import load_study
 from tests.prompts.prompts_helpers import LLMServer, chat_reply, numbered
-from synthaudio.manifest import write_manifest
 from tests.study.test_plan_errors import tone_manifest
 
 STYLES = ["husky", "breathy", "mumbled", "quiet", "drawling"]  # speaking styles espeak-ng realises
