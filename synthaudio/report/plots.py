@@ -66,7 +66,8 @@ def zero_shot_bars(table: pd.DataFrame, chance: dict[str, float], path: Path) ->
     datasets = sorted(table["dataset"].unique())
     figure, axes = _figure(len(datasets), width=6.5)
     for axis, dataset in zip(axes, datasets, strict=True):
-        part = table[table["dataset"] == dataset]
+        # two experiments may list the same run (e.g. one generator's label prompts in a prompt comparison): one bar
+        part = table[table["dataset"] == dataset].drop_duplicates(["generator", "prompts", "clips_per_class"])
         generators = sorted(part["generator"].unique())
         series = sorted({(p, n) for p, n in zip(part["prompts"], part["clips_per_class"], strict=True)})
         width = 0.8 / max(len(series), 1)

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from synthaudio.study.schema import MergedGeneratorEntry, SpeechAugment, ZeroShot, load_study, parse_study
+from synthaudio.study.schema import Adaptive, MergedGeneratorEntry, SpeechAugment, ZeroShot, load_study, parse_study
 from tests.fixtures.asterisk import make_asterisk_voice, make_qabcs_letters
 
 REPOSITORY = Path(__file__).resolve().parents[2]
@@ -68,8 +68,11 @@ def test_three_tasks_on_synthetic_speech_only(demo):
 def test_zero_shot_compares_both_strategies_on_wide_and_telephone_band(demo):
     experiment = demo.experiments["zero_shot"]
     assert isinstance(experiment, ZeroShot) and experiment.validation == "synthetic_holdout"
-    assert {demo.prompts[name].strategy for name in experiment.prompts} == {"label", "llm"}
-    llm = next(demo.prompts[name] for name in experiment.prompts if demo.prompts[name].strategy == "llm")
+    strategies = demo.experiments["prompt_strategies"]  # label vs LLM prompts on the main generator
+    assert strategies.generators == ["tts_phone"] and strategies.dataset == experiment.dataset
+    assert {demo.prompts[name].strategy for name in strategies.prompts} == {"label", "llm"}
+    assert set(experiment.prompts) < set(strategies.prompts)  # the label runs are shared
+    llm = next(demo.prompts[name] for name in strategies.prompts if demo.prompts[name].strategy == "llm")
     assert llm.llm == {"backend": "smollm2"} and llm.descriptors is None  # the offline LLM writes the descriptors
     merged = {name: demo.generators[name] for name in experiment.generators
               if isinstance(demo.generators[name], MergedGeneratorEntry)}
@@ -87,6 +90,16 @@ def test_zero_shot_compares_both_strategies_on_wide_and_telephone_band(demo):
     assert {"tts_phone", "tts_piper_phone"} <= set(experiment.generators) and merged["tts_merged_phone"].weights is None
     assert len(demo.experiments["quantity"].counts) >= 3
     assert demo.training_settings("zero_shot").features.pad == "silence"
+
+
+def test_adaptive_allocation_validates_on_speakers_it_never_tests_on(demo):
+    experiment = demo.experiments["adaptive_digits5"]
+    assert isinstance(experiment, Adaptive) and experiment.rules and experiment.rewrite is not None
+    dev = demo.datasets[experiment.dataset]
+    held_out = set(dev.options["val_voices"])
+    assert held_out and held_out < set(dev.options["voices"]) == set(demo.datasets["digits5"].options["voices"])
+    assert experiment.generators == demo.experiments["digits5"].generators  # the same synthetic speech as task 3
+    assert demo.training_settings("adaptive_digits5").features == demo.training_settings("digits5").features
 
 
 def test_noise_robustness_tests_real_babble_at_20_10_5_0_db(demo):
@@ -139,7 +152,7 @@ def reduced_demo(folder: Path) -> Path:
         if voice != "en_US_f_Allison":  # Armelle's and the Colombian digits are GSM files, as in Debian
             make_asterisk_voice(sounds, voice, prompts=6, audio_format="gsm" if voice in ("fr", "es") else "wav")
     datasets["digits"]["root"] = datasets["letters"]["root"] = str(english)
-    datasets["digits5"]["root"] = str(sounds)
+    datasets["digits5"]["root"] = datasets["digits5_dev"]["root"] = str(sounds)
     datasets["letters_qabcs"]["root"] = str(make_qabcs_letters(folder / "qabcs"))
     for name in ("babble_train", "babble_test"):
         datasets[name]["root"] = str(sounds / Path(datasets[name]["root"]).name)
@@ -153,6 +166,8 @@ def reduced_demo(folder: Path) -> Path:
         if experiment.get("kind") == "zero_shot" and experiment is not experiments["random_weight_pipelines"]:
             experiment["clips_per_class"] = 5 if experiment["dataset"] == "digits5" else 4
     experiments["quantity"]["clips_per_class"] = [3, 4]
+    experiments["adaptive_digits5"]["budget"] = 4
+    experiments["adaptive_digits5"].pop("rewrite")  # SmolLM2 again; the rewrites have their own tests
     experiments["noise_robustness"]["speech"]["clips_per_class"] = 4
     experiments["noise_robustness"]["noise"]["synthetic_babble"]["synthetic"]["clips_per_class"] = 1
     path = folder / "demo.yaml"
@@ -176,10 +191,12 @@ def test_reduced_demo_end_to_end(tmp_path):
     assert printed.count("digits: accuracy on 10 real test clips (one clip = 0.100); chance 0.100") == 3
     assert ("WARNING: clips from RANDOM-WEIGHT generators (audiogen (tiny-random), audioldm2 (tiny-random), "
             "musicgen (tiny-random)) are noise") in printed
-    for generator, prompts in (("tts_phone", "llm"), ("tts", "label"), ("tts_piper_phone", "label"),
-                               ("tts_mixed_phone", "llm"), ("tts_merged_phone", "label")):
-        # zero-shot: wide band and telephone band, espeak-ng, piper, both mixed and both merged, both strategies
-        assert re.search(rf"^zero_shot\s+digits\s+{generator}\s+{prompts}\s+4\s", printed, flags=re.MULTILINE)
+    for generator in ("tts_phone", "tts", "tts_piper_phone", "tts_mixed_phone", "tts_merged_phone"):
+        # zero-shot: wide band and telephone band, espeak-ng, piper, both mixed and both merged
+        assert re.search(rf"^zero_shot\s+digits\s+{generator}\s+label\s+4\s", printed, flags=re.MULTILINE)
+    for prompts in ("label", "llm"):  # both strategies on the main generator
+        assert re.search(rf"^prompt_strategies\s+digits\s+tts_phone\s+{prompts}\s+4\s", printed,
+                         flags=re.MULTILINE)
     for experiment, dataset, generator in (("letters_allison", "letters", "tts_phone"),
                                            ("letters_qabcs", "letters_qabcs", "tts"),
                                            ("digits5", "digits5", "tts5_phone")):
@@ -213,6 +230,11 @@ def test_reduced_demo_end_to_end(tmp_path):
     assert re.search(r"\| [+-]\d\.\d\d \[[+-]\d\.\d\d, [+-]\d\.\d\d\] \|", report)
     assert "clap embeddings (laion/clap-htsat-unfused): not in the Hugging Face cache" in report
     assert "merged generator tts_merged_phone at 4 clips/class = tts_phone 2 + tts_piper_phone 2" in report
+    # adaptive allocation on the held-out speakers, against uniform allocation of the same budget
+    assert "| digits5_dev | 10 | 0 | 20 | 60 |" in report
+    assert "## Adaptive vs uniform allocation" in report and "## Adaptive allocation per round" in report
+    assert ("adaptive_digits5: adaptive (f1_gap) tts5_phone/label 4/class vs adaptive_digits5: uniform allocation "
+            "tts5_phone/label 4/class") in report
 
     run_path = re.search(r"^main zero-shot model \(tts_phone/label, 4 synthetic clips per class, seed 0\): (\S+)$",
                          printed, flags=re.MULTILINE).group(1)
