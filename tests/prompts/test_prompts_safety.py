@@ -12,11 +12,12 @@ from synthaudio.prompts.safety import is_offensive, offensive_items
 
 # The words the offline LLM really wrote into the demo's cache (and forms of them), next to ordinary words that
 # hold a listed string inside them.
-CAUGHT = ["slutty", "bitchy", "Slutty", "bitchiness", "sluts", "very bitchy", "slut-like"]
+CAUGHT = ["slutty", "bitchy", "Slutty", "bitchiness", "sluts", "very bitchy", "slut-like", "mother fucker"]
 HARMLESS = ["class", "Scunthorpe", "classic", "assess", "bass", "title", "cocktail", "grasshopper", "shell",
             "hello", "therapist", "buttery", "hoarse", "raspy", "sharp", "barking", "whizzing", "tinkling",
             # words of the report's own text whose stems alone are listed
-            "tested on the real test split", "tests", "testing", "spaces", "spacing"]
+            "tested on the real test split", "tests", "testing", "spaces", "spacing",
+            "clips/x/x-00000.wav"]  # the letters task's class x: single letters are never joined into a word
 
 
 @pytest.mark.parametrize("text", CAUGHT)
