@@ -26,6 +26,7 @@ benchmark says so and stops.
 import argparse
 import json
 import logging
+import math
 import random
 import sys
 import time
@@ -90,6 +91,9 @@ def measure(embedder, sets: dict[str, list[str]], reference: dict[str, list[str]
             offensive += flagged
             relevant += not flagged and item.lower() not in GENERIC and sim >= threshold
         total += len(items)
+    if not total:  # e.g. no class got a usable list from the LLM
+        return {"descriptors": 0, "sim_reference": float("nan"), "sim_label": float("nan"), "relevant": float("nan"),
+                "offensive": 0}
     return {"descriptors": total, "sim_reference": float(np.mean(to_reference)), "sim_label": float(np.mean(to_label)),
             "relevant": relevant / total, "offensive": offensive}
 
@@ -123,11 +127,14 @@ def choose_threshold(embedder, recall: float = 0.8) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--classes", type=int, default=len(ESC50))
+    parser.add_argument("--classes", type=int, default=len(ESC50),
+                        help=f"measure the first N ESC-50 classes (1-{len(ESC50)}; default all)")
     parser.add_argument("--retries", type=int, default=5)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--choose-threshold", action="store_true")
     args = parser.parse_args()
+    if not 1 <= args.classes <= len(ESC50):
+        parser.error(f"--classes must be between 1 and {len(ESC50)}, got {args.classes}")
     logging.basicConfig(level=logging.WARNING, format="%(message)s")
     if not (REFERENCE / "esc50.json").is_file():
         print(f"skipped: the study's descriptor lists are not at {REFERENCE} (they live in ../shared/reference)")
@@ -172,8 +179,13 @@ def main() -> None:
         print(f"{name:<20}{row['descriptors']:>12}{row['sim_reference']:>12.3f}{row['sim_label']:>14.3f}"
               f"{row['relevant']:>10.0%}{row['offensive']:>11}")
     for label in labels[:3]:
-        print(f"  {label}: raw {', '.join(raw[label])} | filtered {', '.join(filtered[label])}")
-    print(f"ratio: {results['smollm2 filtered']['relevant'] / max(results['smollm2 raw']['relevant'], 1e-9):.2f}")
+        kept = ", ".join(filtered[label]) if label in filtered else "(no usable list)"
+        print(f"  {label}: raw {', '.join(raw[label])} | filtered {kept}")
+    raw_share, filtered_share = results["smollm2 raw"]["relevant"], results["smollm2 filtered"]["relevant"]
+    if math.isnan(raw_share) or math.isnan(filtered_share):
+        print("ratio: n/a (no class got a usable list)")
+    else:
+        print(f"ratio: {filtered_share / max(raw_share, 1e-9):.2f}")
 
 
 if __name__ == "__main__":

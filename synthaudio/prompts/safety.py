@@ -3,10 +3,11 @@
 Checked against `better-profanity`'s maintained word list (PyPI `better-profanity`; read as data, without its
 censoring engine). A text is flagged when one of its words, or that word with a common suffix stripped
 ("slutty" -> "slut", "bitches" -> "bitch", "assed" -> "ass"), is on the list, or when two neighbouring words
-joined are ("mother fucker"). Words are matched whole, never as substrings, so "class", "assess", "Scunthorpe",
-"title" and "bass" pass. On single words neither the list as it comes nor a sentence classifier is enough: the
-list misses inflected forms, and `alt-profanity-check` scores "slutty" 0.04 (and "a dog barks in the yard" 0.72),
-hence the stemming here. The relevance filter (relevance.py) is the second line of defence.
+joined are ("mother fucker"; single letters are never joined, "x x" passes). Words are matched whole, never as
+substrings, so "class", "assess", "Scunthorpe", "title" and "bass" pass. On single words neither the list as it
+comes nor a sentence classifier is enough: the list misses inflected forms, and `alt-profanity-check` scores
+"slutty" 0.04 (and "a dog barks in the yard" 0.72), hence the stemming here. The relevance filter (relevance.py)
+is the second line of defence.
 
 Callers drop what `is_offensive` flags before anything is cached or written, and count it without listing it.
 """
@@ -26,7 +27,10 @@ _WORD = re.compile(r"[a-z]+")
 # Ordinary sound, music and action words that the list (or a stem on it) flags: every flagged word of the study's
 # own published descriptor lists (ESC-50, GTZAN, UCF101, ActivityNet), each checked by hand as harmless there.
 HARMLESS_WORDS = frozenset({"whizz", "whizzing", "tinkling", "penetrating", "thrust", "chinking", "skanking",
-                            "ganja"})
+                            "ganja",
+                            # ordinary words whose stems alone hit the list ("tested" -> "teste", "spaced" ->
+                            # "spac"), found in the text of synthaudio's own reports
+                            "tests", "tested", "testing", "spaces", "spaced", "spacing"})
 HARMLESS_PHRASES = ("honky tonk", "cock a doodle doo")
 
 
@@ -71,8 +75,10 @@ def is_offensive(text: str) -> bool:
     words = [word for word in plain.split() if word not in HARMLESS_WORDS]
     if any(form in listed for word in words for form in word_forms(word)):
         return True
-    pairs = [f"{a} {b}" for a, b in zip(words, words[1:], strict=False)]
-    return any(pair in listed or pair.replace(" ", "") in listed for pair in pairs)
+    pairs = [(a, b) for a, b in zip(words, words[1:], strict=False)]
+    # joined only where both are words: single letters side by side ("x x" in a path of class x's clips) would
+    # join into a listed "xx"
+    return any(f"{a} {b}" in listed or (len(a) > 1 and len(b) > 1 and a + b in listed) for a, b in pairs)
 
 
 def offensive_items(items: list[str]) -> list[str]:

@@ -13,6 +13,8 @@ FOLDER/
   intervals.csv              every condition (all seeds of one setting on one test set) with its intervals
   comparisons.csv            every paired comparison the experiments declared: difference, interval, p, Holm p
   test_sets.csv              each test set's power: the smallest accuracy difference it detects with 80% power
+  prompt_examples.csv        a few prompts per class of every prompt strategy the pools used (label vs LLM), and
+                             for speech the descriptors applied and ignored
   zero_shot_accuracy.png, quantity.png, real_fraction.png, per_class_precision.png, snr.png, domain_gap.png
   confusion/<condition>.png  confusion matrices summed over seeds (clean test)
 """

@@ -11,7 +11,7 @@ import pandas as pd
 
 from synthaudio.fsutil import atomic_write, write_text_atomic
 from synthaudio.naming import safe_name
-from synthaudio.report import domain_gap, evidence, html, plots, tables
+from synthaudio.report import domain_gap, evidence, html, plots, prompt_examples, tables
 from synthaudio.report.results import StudyResults, setting_key
 
 VALIDATION_TEXT = ("**Protocol: validation.** Every model is selected (best epoch, learning-rate schedule) on a "
@@ -97,6 +97,7 @@ def _write_all(results: StudyResults, folder: Path, study_root: Path, previous: 
     _speech(report)
     _adaptive(report)
     _comparisons(report)
+    _prompt_examples(report)
     _confusions(report)
     report.markdown += ["## Files", "",
                         "- every evaluation, per seed: [results.csv](results.csv) (per-class metrics and confusion "
@@ -527,6 +528,20 @@ def _verdict_sentences(table: pd.DataFrame, random: set[str]) -> list[str]:
         lines.append("")
     lines += _not_compared(table[table["p_holm"].isna()], random)
     return lines[:-1] if lines and lines[-1] == "" else lines
+
+
+def _prompt_examples(report: _Report) -> None:
+    """A few prompts per class of every prompt strategy the study's pools used (prompt_examples.csv), so a reader
+    sees what "label vs LLM prompts" compared. No paper-protocol marker: prompts are not selected on any split."""
+    table = prompt_examples.examples_table(report.results)
+    if table.empty:
+        return
+    title, csv = "Example prompts per class", "prompt_examples.csv"
+    _write_csv(table, report.folder / csv)
+    shown = prompt_examples.shown_table(table)
+    intro = prompt_examples.intro(report.results)
+    report.sections.append(html.HtmlSection(title, intro, shown, csv))
+    report.markdown += [f"## {title}", "", intro, "", tables.markdown(shown), f"Table: [{csv}]({csv})", ""]
 
 
 def _confusions(report: _Report) -> None:

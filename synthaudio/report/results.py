@@ -168,6 +168,21 @@ class TestSetPower:
     reason: str | None = None
 
 
+@dataclass(frozen=True)
+class PromptExamples:
+    """What one prompt strategy gave one set of classes: a few prompts per class, from a pool's prompts.json."""
+
+    labels_from: str  # the dataset or label set whose classes the pool generated
+    domain: str
+    prompts: str  # the study's name of the prompt strategy (its `prompts:` entry)
+    strategy: str  # label, llm or caption
+    source: str  # where the prompts come from: a template, a descriptor file, an LLM
+    examples: dict[str, list[str]]  # class -> its first few distinct prompts, in clip order
+    # speech, where the prompt file says so: descriptors the voice realises (used) and those it cannot (left out)
+    applied: dict[str, list[str]] = field(default_factory=dict)
+    ignored: dict[str, list[str]] = field(default_factory=dict)
+
+
 @dataclass
 class StudyResults:
     study: str
@@ -192,6 +207,13 @@ class StudyResults:
     # per adaptive experiment run, round and class: clips added, validation F1 measured before, LLM rewrites
     # (synthaudio.study.adaptive)
     allocations: list[dict[str, Any]] = field(default_factory=list)
+    # what each prompt strategy of the study's pools wrote, per class (synthaudio.study.prompt_examples)
+    prompt_examples: list[PromptExamples] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        # read back from results.json as plain dicts
+        self.prompt_examples = [item if isinstance(item, PromptExamples) else PromptExamples(**item)
+                                for item in self.prompt_examples]
 
     @property
     def optimistic(self) -> bool:

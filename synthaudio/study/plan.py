@@ -114,6 +114,14 @@ class Synthetic:
     pools: tuple[str, ...]
 
 
+@dataclass(frozen=True)
+class PoolUse:
+    """What the study file calls the classes and prompts of a generation pool (the report's prompt examples)."""
+
+    labels_from: str  # a dataset or a label set
+    prompts: str  # a `prompts:` entry
+
+
 @dataclass
 class ResultSpec:
     """One evaluation the report shows, with the condition that says what it measured."""
@@ -133,6 +141,7 @@ class Plan:
     notes: list[str] = field(default_factory=list)
     comparisons: list[Pair] = field(default_factory=list)  # the paired comparisons the experiments declared
     allocations: list[tuple[str, dict[str, Any]]] = field(default_factory=list)  # (allocate stage key, columns)
+    pool_uses: dict[str, PoolUse] = field(default_factory=dict)  # pool stage key -> its first use's names
 
     def levels(self) -> list[list[Stage]]:
         """Stages grouped by dependency depth: every stage of a level depends only on earlier levels."""

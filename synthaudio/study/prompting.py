@@ -4,6 +4,9 @@ the prompts file of a pool for N clips per label.
 The prompts of N clips are the first N prompts of any larger set: clip i's descriptors are drawn by the generator
 of (seed, label, i), and caption i cycles through a fixed number of captions per label. So one prompts stage (the
 LLM's descriptor lists or captions, made once, with `clips_per_class` 1) serves a pool of any size.
+The relevance screen of LLM descriptors takes the entry's options relevance, relevance_threshold and
+embedding_model (the CLI's --no-relevance, --relevance-threshold, --embedding-model); they are part of the
+entry, so of the prompts stage's identity: a changed threshold asks the LLM again.
 """
 
 from pathlib import Path
@@ -12,7 +15,8 @@ from typing import Any
 from synthaudio.llm import LLMOptions
 from synthaudio.prompts.build import PromptRequest, build_prompt_set, make_prompt_set
 from synthaudio.prompts.promptfile import PromptSet, read_prompts, write_prompts
-from synthaudio.study.schema import PromptsEntry
+from synthaudio.prompts.relevance import DEFAULT_MODEL, DEFAULT_THRESHOLD, RelevanceSettings
+from synthaudio.study.schema import RELEVANCE_OPTIONS, PromptsEntry
 
 MATERIAL = "material.json"  # the prompts stage's PromptSet: its provenance holds the descriptors or captions
 _BUILT_FROM = ("strategy", "template", "descriptors", "captions", "descriptors_per_prompt")
@@ -23,14 +27,24 @@ def needs_llm_stage(entry: PromptsEntry) -> bool:
     return entry.strategy == "caption" or (entry.strategy == "llm" and entry.descriptors is None)
 
 
+def relevance_settings(entry: PromptsEntry) -> RelevanceSettings:
+    """The relevance screen of the entry's LLM descriptors: its options relevance, relevance_threshold and
+    embedding_model, each defaulting as `synthaudio prompts` does."""
+    options = entry.options
+    return RelevanceSettings(enabled=options.get("relevance", True),
+                             threshold=options.get("relevance_threshold", DEFAULT_THRESHOLD),
+                             model=entry.embedding_model() or DEFAULT_MODEL)
+
+
 def _request(labels: list[str], domain: str, entry: PromptsEntry, seed: int, clips_per_class: int,
              descriptors_cache: Path | None = None) -> PromptRequest:
     llm = dict(entry.llm or {})
     backend = llm.pop("backend", None)
+    options = {key: value for key, value in entry.options.items() if key not in RELEVANCE_OPTIONS}
     return PromptRequest(labels=list(labels), domain=domain, strategy=entry.strategy, clips_per_class=clips_per_class,
                          seed=seed, descriptors_file=Path(entry.descriptors) if entry.descriptors else None,
                          descriptors_cache=descriptors_cache, llm_backend=backend if needs_llm_stage(entry) else None,
-                         llm_options=LLMOptions(**llm), **entry.options)
+                         llm_options=LLMOptions(**llm), relevance=relevance_settings(entry), **options)
 
 
 def write_prompt_material(labels: list[str], domain: str, entry: PromptsEntry, seed: int, folder: Path) -> dict:

@@ -13,6 +13,7 @@ from synthaudio.study.cache import read_done
 from synthaudio.study.domain_gap import read_domain_gaps
 from synthaudio.study.gallery import collect_gallery
 from synthaudio.study.plan import Plan
+from synthaudio.study.prompt_examples import collect_prompt_examples
 from synthaudio.study.recognition import EVALUATION, RUN_FOLDER
 from synthaudio.study.schema import StudyConfig
 
@@ -78,6 +79,7 @@ def collect_results(config: StudyConfig, plan: Plan, executor: str = "local",
     results.notes += [note for note in gap_notes if note not in results.notes]
     if plan.stages:
         results.gallery = collect_gallery(plan, next(iter(plan.stages.values())).out)
+    results.prompt_examples = collect_prompt_examples(plan)
     return results
 
 

@@ -16,6 +16,7 @@ from pydantic import (
     ConfigDict,
     Discriminator,
     Field,
+    PrivateAttr,
     Tag,
     ValidationError,
     field_validator,
@@ -25,6 +26,7 @@ from pydantic import (
 from synthaudio.datasets import RECIPES, get_recipe
 from synthaudio.errors import ConfigError
 from synthaudio.generators import GENERATORS, generator_class
+from synthaudio.prompts.relevance import DEFAULT_THRESHOLD
 from synthaudio.recognition.training import TrainSettings
 from synthaudio.study.registries import ALLOCATION_RULES, EXPERIMENTS, SCORERS
 from synthaudio.yaml_source import YamlDocument, describe, read_yaml, where
@@ -38,6 +40,9 @@ STUDY_OWNED_TRAINING = {"seed": "seeds: [...] at the top of the study", "protoco
 # study-file names -> PromptRequest fields; the others (labels, domain, seed, ...) are set by the study
 PROMPT_OPTIONS = ("context", "descriptors_per_prompt", "num_descriptors", "num_captions", "retries",
                   "negative_prompt")
+# the relevance screen of LLM-written descriptors, named as `synthaudio prompts` names them (--no-relevance,
+# --relevance-threshold, --embedding-model); they make a RelevanceSettings (synthaudio.study.prompting)
+RELEVANCE_OPTIONS = ("relevance", "relevance_threshold", "embedding_model")
 LLM_SETTINGS = ("backend", "model", "base_url", "gguf_file", "device")
 
 
@@ -106,6 +111,19 @@ class PromptsEntry(Strict):
     llm: dict[str, Any] | None = Field(default=None, description="LLM backend settings, e.g. {backend: smollm2}")
     descriptors: Path | None = Field(default=None, description="reuse a descriptor file instead of asking an LLM")
     options: dict[str, Any] = Field(default_factory=dict, description="further prompt-builder options")
+
+    # the study file's folder, set on loading: a relative embedding-model folder starts there
+    _folder: Path | None = PrivateAttr(default=None)
+
+    def embedding_model(self) -> str | None:
+        """options.embedding_model as the relevance check loads it: a folder relative to the study file where one
+        exists there, else as written (a Hugging Face id). Cache keys keep it as written, so a moved study folder
+        keeps its prompts."""
+        model = self.options.get("embedding_model")
+        if model is None or self._folder is None or Path(model).expanduser().is_absolute():
+            return model
+        folder = self._folder / model
+        return str(folder.resolve()) if folder.is_dir() else model
 
     @model_validator(mode="after")
     def _llm_where_needed(self) -> "PromptsEntry":
@@ -480,20 +498,57 @@ class StudyConfig(Strict):
 
 # ---------------------------------------------------------------- cross-references
 
-def check_prompts_entry(entry: PromptsEntry) -> tuple[tuple, str] | None:
-    """(field path below the entry, problem) for settings a study cannot use; None when all is well."""
+def check_prompts_entry(entry: PromptsEntry) -> list[tuple[tuple, str]]:
+    """(field path below the entry, problem) for each setting a study cannot use; empty when all is well."""
+    problems: list[tuple[tuple, str]] = []
     for key in entry.options:
-        if key not in PROMPT_OPTIONS:
-            return ("options", key), f"unknown prompt option (allowed: {', '.join(PROMPT_OPTIONS)})"
+        if key not in PROMPT_OPTIONS + RELEVANCE_OPTIONS:
+            problems.append((("options", key), f"unknown prompt option (allowed: "
+                                               f"{', '.join(PROMPT_OPTIONS + RELEVANCE_OPTIONS)})"))
+    problems += _relevance_problems(entry)
     for key in entry.llm or {}:
         if key == "api_key":
-            return ("llm", key), "API keys never go into a study file: set OPENAI_API_KEY or GEMINI_API_KEY in " \
-                                 "the environment"
-        if key not in LLM_SETTINGS:
-            return ("llm", key), f"unknown LLM setting (allowed: {', '.join(LLM_SETTINGS)})"
+            problems.append((("llm", key), "API keys never go into a study file: set OPENAI_API_KEY or "
+                                           "GEMINI_API_KEY in the environment"))
+        elif key not in LLM_SETTINGS:
+            problems.append((("llm", key), f"unknown LLM setting (allowed: {', '.join(LLM_SETTINGS)})"))
     if entry.llm is not None and entry.descriptors is not None:
-        return ("descriptors",), "a descriptor file replaces the LLM: give llm or descriptors, not both"
-    return None
+        problems.append((("descriptors",), "a descriptor file replaces the LLM: give llm or descriptors, not both"))
+    return problems
+
+
+def _relevance_problems(entry: PromptsEntry) -> list[tuple[tuple, str]]:
+    """The relevance options' values: one problem per bad value, each saying what fits."""
+    given = [key for key in RELEVANCE_OPTIONS if key in entry.options]
+    if not given:
+        return []
+    if entry.strategy != "llm" or entry.descriptors is not None:
+        what = "a descriptor file" if entry.descriptors is not None else f"strategy '{entry.strategy}'"
+        return [(("options", key), f"the relevance screen checks the descriptors an LLM writes (strategy llm "
+                                   f"without a descriptor file); {what} has none: remove it") for key in given]
+    problems: list[tuple[tuple, str]] = []
+    enabled = entry.options.get("relevance", True)
+    if not isinstance(enabled, bool):
+        problems.append((("options", "relevance"), f"must be true or false (false: keep descriptors without the "
+                                                   f"relevance check; the safety filter always runs), got "
+                                                   f"{enabled!r}"))
+    threshold = entry.options.get("relevance_threshold")
+    if "relevance_threshold" in entry.options and (
+            isinstance(threshold, bool) or not isinstance(threshold, int | float) or not math.isfinite(threshold)
+            or not -1 <= threshold <= 1):
+        problems.append((("options", "relevance_threshold"), f"a cosine similarity between -1 and 1 (default "
+                                                             f"{DEFAULT_THRESHOLD}), got {threshold!r}"))
+    elif "relevance_threshold" in entry.options and enabled is False:
+        problems.append((("options", "relevance_threshold"), "has no effect with relevance: false; remove one of "
+                                                             "them"))
+    model = entry.options.get("embedding_model")
+    if "embedding_model" in entry.options and (not isinstance(model, str) or not model.strip()):
+        problems.append((("options", "embedding_model"), f"a sentence-transformers model folder or cached Hugging "
+                                                         f"Face id, e.g. sentence-transformers/all-MiniLM-L6-v2, "
+                                                         f"got {model!r}"))
+    elif "embedding_model" in entry.options and enabled is False:
+        problems.append((("options", "embedding_model"), "has no effect with relevance: false; remove one of them"))
+    return problems
 
 
 def _reference_problems(config: StudyConfig) -> list[str]:
@@ -530,9 +585,8 @@ def _reference_problems(config: StudyConfig) -> list[str]:
             need("dataset", config.datasets, source.dataset, loc + ("dataset",))
 
     for name, entry in config.prompts.items():
-        found = check_prompts_entry(entry)
-        if found is not None:
-            problem(("prompts", name, *found[0]), found[1])
+        for loc, text in check_prompts_entry(entry):
+            problem(("prompts", name, *loc), text)
     for name, entry in config.generators.items():
         if isinstance(entry, MergedGeneratorEntry):
             problems.extend(_merge_problems(config, name, entry))
@@ -701,6 +755,7 @@ def _resolve_paths(config: StudyConfig, base: Path) -> None:
                 dataset.options[key] = str(resolve(Path(dataset.options[key])))
     for prompts in config.prompts.values():
         prompts.descriptors = resolve(prompts.descriptors)
+        prompts._folder = base
     for experiment in config.experiments.values():
         if isinstance(experiment, SpeechAugment):
             for source in (*experiment.noise.values(), experiment.test_noise):

@@ -27,7 +27,7 @@ from synthaudio.prompts.promptfile import write_prompts
 from synthaudio.seeding import derive_seed
 from synthaudio.splits import stratified_split
 from synthaudio.study.allocation import largest_remainder
-from synthaudio.study.plan import Data, Planner, Stage, StageRef, Synthetic
+from synthaudio.study.plan import Data, Planner, PoolUse, Stage, StageRef, Synthetic
 from synthaudio.study.prompting import build_pool_prompts, needs_llm_stage, write_prompt_material
 from synthaudio.study.schema import GeneratorEntry, MergedGeneratorEntry, PromptsEntry, StudyConfig
 from synthaudio.study.stages import StageRun, StageSpec
@@ -264,6 +264,7 @@ def plan_subset(config: StudyConfig, planner: Planner, labels: list[str], domain
     pool = planner.add(PoolStage(labels, domain, prompts_entry, identity, seed,
                                  None if prompt_stage is None else StageRef.of(prompt_stage), generator_entry),
                        deps, f"generate {described}", size=clips_per_class)
+    planner.plan.pool_uses.setdefault(pool.key, PoolUse(labels_from, prompts))
     source = pool
     if generator_entry.postprocess is not None:
         postprocess = generator_entry.postprocess.model_dump(mode="json")

@@ -17,6 +17,7 @@ import yaml
 
 from synthaudio.study.schema import Adaptive, MergedGeneratorEntry, SpeechAugment, ZeroShot, load_study, parse_study
 from tests.fixtures.asterisk import make_asterisk_voice, make_qabcs_letters
+from tests.prompts.prompts_helpers import flagged_texts
 
 REPOSITORY = Path(__file__).resolve().parents[2]
 DEMO = REPOSITORY / "studies" / "demo.yaml"
@@ -235,6 +236,11 @@ def test_reduced_demo_end_to_end(tmp_path):
     assert "## Adaptive vs uniform allocation" in report and "## Adaptive allocation per round" in report
     assert ("adaptive_digits5: adaptive (f1_gap) tts5_phone/label 4/class vs adaptive_digits5: uniform allocation "
             "tts5_phone/label 4/class") in report
+    # what label and LLM-assisted prompts compared, per digit; and no word the safety filter flags in any prompt
+    # file, descriptor cache, manifest or report file
+    examples = (out / "report" / "prompt_examples.csv").read_text(encoding="utf-8")
+    assert "digits,speech,seven,label,label," in examples and "digits,speech,seven,llm,llm," in examples
+    assert flagged_texts(out) == []
 
     run_path = re.search(r"^main zero-shot model \(tts_phone/label, 4 synthetic clips per class, seed 0\): (\S+)$",
                          printed, flags=re.MULTILINE).group(1)

@@ -6,6 +6,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from html.parser import HTMLParser
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -119,3 +120,58 @@ def last_user_text(request: dict) -> str:
 
 def system_text(request: dict) -> str:
     return request["json"]["messages"][0]["content"]
+
+
+# ---------------------------------------------------------------- the safety sweep over written files
+
+SWEPT = (".json", ".jsonl", ".csv", ".md", ".html")  # prompt files, descriptor caches, manifests and the report
+
+
+class _PageText(HTMLParser):
+    """Every text of a page a reader can see or hover: element text and attribute values (titles, alt texts)."""
+
+    def __init__(self):
+        super().__init__()
+        self.texts: list[str] = []
+
+    def handle_data(self, data):
+        self.texts.append(data)
+
+    def handle_starttag(self, tag, attrs):
+        self.texts += [value for _, value in attrs if value]
+
+
+def _json_strings(value) -> list[str]:
+    if isinstance(value, dict):
+        return [text for key, item in value.items() for text in [key, *_json_strings(item)]]
+    if isinstance(value, list):
+        return [text for item in value for text in _json_strings(item)]
+    return [value] if isinstance(value, str) else []
+
+
+def written_texts(path: Path) -> list[str]:
+    """The texts of a written file as a reader meets them: every string of a JSON document or JSONL line (keys
+    too), every line of a CSV or Markdown file, the text and attribute values of an HTML page."""
+    text = path.read_text(encoding="utf-8")
+    if path.suffix == ".json":
+        return _json_strings(json.loads(text))
+    if path.suffix == ".jsonl":
+        return [item for line in text.splitlines() if line.strip() for item in _json_strings(json.loads(line))]
+    if path.suffix == ".html":
+        page = _PageText()
+        page.feed(text)
+        return page.texts
+    return text.splitlines()
+
+
+def swept_files(folder: Path) -> list[Path]:
+    return sorted(path for path in Path(folder).rglob("*") if path.is_file() and path.suffix in SWEPT)
+
+
+def flagged_texts(folder: Path) -> list[str]:
+    """'FILE: TEXT' for every text of every prompt file, descriptor cache, manifest and report file under `folder`
+    that the safety filter flags; empty when none."""
+    from synthaudio.prompts.safety import is_offensive
+
+    return [f"{path.relative_to(folder)}: {text}" for path in swept_files(folder) for text in written_texts(path)
+            if is_offensive(text)]

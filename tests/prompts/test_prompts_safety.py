@@ -4,7 +4,7 @@ listed string are not, and a user's descriptor file with an offensive or empty e
 import json
 
 import pytest
-from prompts_helpers import paper_file
+from prompts_helpers import flagged_texts, paper_file
 
 from synthaudio.errors import ConfigError
 from synthaudio.prompts.descriptor_file import descriptors_for_labels, read_descriptor_entries
@@ -12,9 +12,12 @@ from synthaudio.prompts.safety import is_offensive, offensive_items
 
 # The words the offline LLM really wrote into the demo's cache (and forms of them), next to ordinary words that
 # hold a listed string inside them.
-CAUGHT = ["slutty", "bitchy", "Slutty", "bitchiness", "sluts", "very bitchy", "slut-like"]
+CAUGHT = ["slutty", "bitchy", "Slutty", "bitchiness", "sluts", "very bitchy", "slut-like", "mother fucker"]
 HARMLESS = ["class", "Scunthorpe", "classic", "assess", "bass", "title", "cocktail", "grasshopper", "shell",
-            "hello", "therapist", "buttery", "hoarse", "raspy", "sharp", "barking", "whizzing", "tinkling"]
+            "hello", "therapist", "buttery", "hoarse", "raspy", "sharp", "barking", "whizzing", "tinkling",
+            # words of the report's own text whose stems alone are listed
+            "tested on the real test split", "tests", "testing", "spaces", "spacing",
+            "clips/x/x-00000.wav"]  # the letters task's class x: single letters are never joined into a word
 
 
 @pytest.mark.parametrize("text", CAUGHT)
@@ -57,3 +60,33 @@ def test_a_cache_file_is_read_without_screening_so_an_old_flagged_list_is_asked_
     path.write_text(json.dumps({"format": "synthaudio.descriptors/1", "descriptors": {"eight": ["thin", "slutty"]},
                                 "provenance": {}}))
     assert read_descriptor_entries(path)["eight"].descriptors == ["thin", "slutty"]
+
+
+# Every kind of file a study writes prompts or report text into, each holding the word "barking" once.
+WRITTEN = {
+    "stages/prompts/k/descriptor_cache.json": json.dumps({"format": "synthaudio.descriptors/1",
+                                                          "descriptors": {"dog": ["barking", "loud"]}}),
+    "stages/pool/k/prompts.json": json.dumps({"prompts": {"dog": ["dog sound, barking, loud"]}}),
+    "stages/pool/k/clips/manifest.jsonl": json.dumps({"label": "dog", "prompt": "dog sound, barking"}) + "\n",
+    "report/prompt_examples.csv": "labels,class,prompts,example_1\ntones,dog,llm,\"dog sound, barking, loud\"\n",
+    "report/report.md": "## Example prompts per class\n\n| tones | dog | llm | dog sound, barking, loud |\n",
+    "report/index.html": '<html><body><td title="dog">dog sound, barking</td><script>var rows;</script></body></html>',
+}
+
+
+def test_the_sweep_over_written_files_finds_a_word_planted_in_any_of_them(tmp_path):
+    def write(files):
+        for name, text in files.items():
+            (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+            (tmp_path / name).write_text(text)
+
+    write(WRITTEN)
+    assert flagged_texts(tmp_path) == []
+    for name, text in WRITTEN.items():
+        write({name: text.replace("barking", "slutty")})
+        assert [line.split(": ", 1)[0] for line in flagged_texts(tmp_path)] == [name]
+        write({name: text})
+    # a JSON key (a descriptor cache's label) and an HTML attribute are read too
+    write({"report/index.html": '<html><body><td title="slutty dog">dog</td></body></html>',
+           "stages/prompts/k/descriptor_cache.json": json.dumps({"descriptors": {"slutty": ["loud"]}})})
+    assert len(flagged_texts(tmp_path)) == 2

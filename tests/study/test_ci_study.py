@@ -27,7 +27,8 @@ pytestmark = pytest.mark.slow
 
 REPORT_FILES = ("report.md", "results.csv", "results.json", "datasets.csv", "zero_shot.csv", "quantity.csv",
                 "real_fraction.csv", "per_class_precision.csv", "class_filter.csv", "clip_filter.csv",
-                "speech_augment.csv", "intervals.csv", "comparisons.csv", "test_sets.csv", "zero_shot_accuracy.png",
+                "speech_augment.csv", "intervals.csv", "comparisons.csv", "test_sets.csv", "prompt_examples.csv",
+                "zero_shot_accuracy.png",
                 "quantity.png", "real_fraction.png", "per_class_precision.png", "snr.png")
 # the aggregated tables, one per experiment kind, and what the experiments compare
 RESULT_TABLES = {"zero_shot.csv": {"zero_shot"}, "quantity.csv": {"quantity"},

@@ -1,6 +1,7 @@
 """study.yaml errors: each names the file, the line and the field, and says what is allowed."""
 
 import copy
+import re
 
 import pytest
 import yaml
@@ -169,7 +170,6 @@ def test_generator_settings_are_checked_by_the_backend(tmp_path):
 
 
 def test_cli_prints_one_line_and_exits_2(tmp_path):
-    import re
     import subprocess
     import sys
 
@@ -275,3 +275,42 @@ def test_the_command_prints_one_error_line_per_mistake(tmp_path):
     errors = result.stderr.splitlines()
     assert len(errors) == 3 and all(line.startswith(f"error: {path}:") for line in errors), errors
     assert CliRunner and main  # the in-process runner shows the same exception; the subprocess shows the lines
+
+
+@pytest.mark.parametrize(("entry", "problems"), [
+    ({"strategy": "llm", "llm": {"backend": "smollm2"}, "options": {"relevance_threshold": 2}},
+     {"options.relevance_threshold": "a cosine similarity between -1 and 1 (default 0.12), got 2"}),
+    ({"strategy": "llm", "llm": {"backend": "smollm2"}, "options": {"relevance_threshold": "high"}},
+     {"options.relevance_threshold": "a cosine similarity between -1 and 1 (default 0.12), got 'high'"}),
+    ({"strategy": "llm", "llm": {"backend": "smollm2"},
+      "options": {"relevance": "no", "embedding_model": "", "relevance_threshold": 0.2}},
+     {"options.relevance": "must be true or false (false: keep descriptors without the relevance check; the safety "
+                           "filter always runs), got 'no'",
+      "options.embedding_model": "a sentence-transformers model folder or cached Hugging Face id, e.g. "
+                                 "sentence-transformers/all-MiniLM-L6-v2, got ''"}),
+    ({"strategy": "llm", "llm": {"backend": "smollm2"}, "options": {"relevance": False, "relevance_threshold": 0.2}},
+     {"options.relevance_threshold": "has no effect with relevance: false; remove one of them"}),
+    ({"strategy": "label", "options": {"relevance_threshold": 0.2}},
+     {"options.relevance_threshold": "the relevance screen checks the descriptors an LLM writes (strategy llm "
+                                     "without a descriptor file); strategy 'label' has none: remove it"}),
+    ({"strategy": "llm", "descriptors": "d.json", "options": {"relevance": False}},
+     {"options.relevance": "the relevance screen checks the descriptors an LLM writes (strategy llm without a "
+                           "descriptor file); a descriptor file has none: remove it"}),
+])
+def test_relevance_settings_get_one_line_per_bad_value(tmp_path, entry, problems):
+    lines = study_error(tmp_path, lambda d: d["prompts"].update(llm=entry)).splitlines()
+    found = {}
+    for line in lines:
+        assert re.match(rf"{re.escape(str(tmp_path / 'study.yaml'))}:\d+: prompts\.llm\.", line), line
+        field, message = line.split(": ", 2)[1:]
+        found[field.removeprefix("prompts.llm.")] = message
+    assert found == problems
+
+
+def test_relevance_settings_of_an_llm_entry_are_accepted(tmp_path):
+    path = tmp_path / "study.yaml"
+    data = copy.deepcopy(BASE)
+    data["prompts"]["llm"] = {"strategy": "llm", "llm": {"backend": "smollm2"},
+                              "options": {"relevance_threshold": 0.25, "embedding_model": "org/model"}}
+    path.write_text(yaml.safe_dump(data))
+    assert load_study(path).prompts["llm"].options == {"relevance_threshold": 0.25, "embedding_model": "org/model"}
