@@ -199,7 +199,7 @@ def test_reduced_demo_end_to_end(tmp_path):
         assert re.search(rf"^prompt_strategies\s+digits\s+tts_phone\s+{prompts}\s+4\s", printed,
                          flags=re.MULTILINE)
     for experiment, dataset, generator in (("letters_allison", "letters", "tts_phone"),
-                                           ("letters_qabcs", "letters_qabcs", "tts"),
+                                           ("letters_qabcs", "letters_qabcs", "tts_phone"),
                                            ("digits5", "digits5", "tts5_phone")):
         assert re.search(rf"^{experiment}\s+{dataset}\s+{generator}\s+label\s", printed, flags=re.MULTILINE)
     assert "letters: accuracy on 26 real test clips (one clip = 0.038); chance 0.038" in printed
