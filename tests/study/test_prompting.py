@@ -19,7 +19,7 @@ from synthaudio.study.prompting import (
 )
 from synthaudio.study.schema import PromptsEntry, load_study
 from synthaudio.study.stages import stage_identity
-from synthaudio.study.synthetic import PromptsStage, _prompts_identity
+from synthaudio.study.synthetic import PromptsStage, prompts_identity
 from tests.prompts.prompts_helpers import LLMServer, chat_reply, numbered
 
 LABELS = ["dog", "car_horn"]
@@ -66,7 +66,7 @@ def llm_entry(**options) -> PromptsEntry:
 
 
 def prompts_stage_key(entry: PromptsEntry) -> str:
-    return stage_key("prompts", stage_identity(PromptsStage(LABELS, "sound", entry, _prompts_identity(entry), 0)))
+    return stage_key("prompts", stage_identity(PromptsStage(LABELS, "sound", entry, prompts_identity(entry), 0)))
 
 
 def test_relevance_options_reach_the_screen_as_the_cli_flags_do():
@@ -79,7 +79,7 @@ def test_relevance_options_reach_the_screen_as_the_cli_flags_do():
 
 def test_a_changed_threshold_asks_again_and_an_entry_without_one_keeps_its_cache():
     # the identity of an entry that sets no relevance option is what it was before these options existed
-    assert _prompts_identity(llm_entry()) == {"strategy": "llm", "llm": llm_entry().llm, "descriptors": None,
+    assert prompts_identity(llm_entry()) == {"strategy": "llm", "llm": llm_entry().llm, "descriptors": None,
                                               "options": {}}
     keys = {prompts_stage_key(llm_entry(**options)) for options in (
         {}, {"relevance_threshold": 0.2}, {"relevance_threshold": 0.3}, {"relevance": False},
@@ -104,7 +104,7 @@ def test_an_embedding_model_folder_is_found_beside_the_study_file_and_keyed_as_w
     config = load_study(path)
     local, hub = config.prompts["llm"], config.prompts["hub"]
     assert relevance_settings(local).model == str((tmp_path / "models" / "minilm").resolve())
-    assert _prompts_identity(local)["options"] == {"embedding_model": "models/minilm"}  # a moved folder keeps it
+    assert prompts_identity(local)["options"] == {"embedding_model": "models/minilm"}  # a moved folder keeps it
     assert relevance_settings(hub).model == "org/model"  # no such folder: a Hugging Face id
 
 
