@@ -76,9 +76,19 @@ def is_offensive(text: str) -> bool:
     if any(form in listed for word in words for form in word_forms(word)):
         return True
     pairs = [(a, b) for a, b in zip(words, words[1:], strict=False)]
-    # joined only where both are words: single letters side by side ("x x" in a path of class x's clips) would
-    # join into a listed "xx"
-    return any(f"{a} {b}" in listed or (len(a) > 1 and len(b) > 1 and a + b in listed) for a, b in pairs)
+    # joined only where both are content words: single letters side by side ("x x" in a path of class x's clips)
+    # would join into a listed "xx", and a function word into another ("the paired test is liberal": "testis")
+    return any(f"{a} {b}" in listed or (_joinable(a) and _joinable(b) and a + b in listed) for a, b in pairs)
+
+
+# words a split offensive compound ("mother fucker") is never made of
+_FUNCTION_WORDS = frozenset({"a", "an", "the", "is", "are", "was", "were", "be", "been", "am", "of", "in", "on",
+                             "at", "to", "as", "it", "its", "and", "or", "for", "by", "with", "this", "that", "if",
+                             "not", "no", "so", "do", "does", "has", "have", "had", "can", "will", "we", "you"})
+
+
+def _joinable(word: str) -> bool:
+    return len(word) > 1 and word not in _FUNCTION_WORDS
 
 
 def offensive_items(items: list[str]) -> list[str]:
