@@ -7,7 +7,7 @@ import pytest
 import yaml
 
 from tests.fixtures.generation import run_cli
-from tests.prompts.prompts_helpers import LLMServer, Reply, chat_reply, numbered
+from tests.prompts.prompts_helpers import Reply, answering_server, chat_reply, numbered
 from tests.study.test_plan_errors import tone_manifest
 
 STYLES = ["husky", "nasal", "mumbled", "crisp", "drawling", "booming", "shrill", "robotic", "elderly", "childlike"]
@@ -21,10 +21,7 @@ PLANTED = (IN_URL, IN_QUERY, IN_ENV, BY_OPTION, IN_FIELD)
 
 @pytest.fixture
 def llm_server():
-    server = LLMServer()
-    server.script(chat_reply(numbered(STYLES)))
-    yield server
-    server.close()
+    yield from answering_server(numbered(STYLES))
 
 
 def leaks(folder, *texts) -> list[str]:

@@ -175,3 +175,11 @@ def flagged_texts(folder: Path) -> list[str]:
 
     return [f"{path.relative_to(folder)}: {text}" for path in swept_files(folder) for text in written_texts(path)
             if is_offensive(text)]
+
+
+def answering_server(answer: str):
+    """An LLMServer that gives every chat request the same `answer` (a pytest fixture body: yields, then closes)."""
+    server = LLMServer()
+    server.script(chat_reply(answer))
+    yield server
+    server.close()

@@ -16,7 +16,7 @@ from synthaudio.study.adaptive import ALLOCATION, AllocateStage
 from synthaudio.study.recognition import EvaluateStage, TrainStage
 from synthaudio.study.runner import plan_lines, run_study
 from synthaudio.study.schema import load_study
-from tests.prompts.prompts_helpers import LLMServer, chat_reply, numbered
+from tests.prompts.prompts_helpers import answering_server, numbered
 from tests.study.test_plan_errors import tone_manifest
 
 STYLES = ["husky", "breathy", "mumbled", "quiet", "drawling"]  # speaking styles espeak-ng realises
@@ -85,10 +85,7 @@ class SplitSpy:
 
 @pytest.fixture
 def llm_server():
-    server = LLMServer()
-    server.script(chat_reply(numbered(STYLES)))
-    yield server
-    server.close()
+    yield from answering_server(numbered(STYLES))
 
 
 def stages_of(outcome, kind):

@@ -16,7 +16,7 @@ from synthaudio.manifest import read_manifest
 from synthaudio.study.executor import EXECUTORS
 from synthaudio.study.runner import run_study
 from synthaudio.study.schema import load_study
-from tests.prompts.prompts_helpers import LLMServer, chat_reply, numbered
+from tests.prompts.prompts_helpers import answering_server, numbered
 from tests.study.test_plan_errors import tone_manifest
 
 # speaking styles the espeak-ng engine realises (the prompt screen keeps only those)
@@ -53,10 +53,7 @@ class PicklingExecutor:
 
 @pytest.fixture
 def llm_server():
-    server = LLMServer()
-    server.script(chat_reply(numbered(STYLES)))
-    yield server
-    server.close()
+    yield from answering_server(numbered(STYLES))
 
 
 def test_synthetic_holdout_and_band_limited_pool(tmp_path, request, llm_server):
