@@ -232,3 +232,25 @@ def test_an_unknown_rewrite_option(tmp_path):
     manifest = real_words(tmp_path, {"val": 1, "test": 1})
     config_error(tmp_path, manifest, "experiments.adapt.rewrite.options.temperature: unknown rewrite option",
                  rewrite={"options": {"temperature": 0.3}})
+
+
+def test_a_merged_generator_and_an_api_key_are_refused(tmp_path):
+    manifest = real_words(tmp_path, {"val": 1, "test": 1})
+    path = write_study(tmp_path, manifest)
+    study = yaml.safe_load(path.read_text())
+    study["generators"]["tts_gb"] = {**study["generators"]["tts"], "settings": {"voices": ["en-gb"]}}
+    study["generators"]["both"] = {"merge": ["tts", "tts_gb"]}
+    study["experiments"]["adapt"]["generators"] = ["both"]
+    path.write_text(yaml.safe_dump(study, sort_keys=False))
+    with pytest.raises(ConfigError) as error:
+        run_study(load_study(path), tmp_path / "out")
+    assert str(error.value).startswith(f"{path}:")
+    assert ("experiments.adapt.generators[0]: 'both' is not a single generator; an adaptive experiment generates "
+            "each round itself, so name one generator entry per run") in str(error.value)
+    study["experiments"]["adapt"]["generators"] = ["tts"]
+    study["experiments"]["adapt"]["rewrite"] = {"llm": {"backend": "openai", "api_key": "sk-secret"}}
+    path.write_text(yaml.safe_dump(study, sort_keys=False))
+    with pytest.raises(ConfigError) as error:
+        load_study(path)
+    assert "experiments.adapt.rewrite.llm.api_key: API keys never go into a study file" in str(error.value)
+    assert "sk-secret" not in str(error.value)
