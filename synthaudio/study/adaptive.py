@@ -254,11 +254,10 @@ class AdaptiveRuns:
         described = f"{self.name}: {experiment.dataset} by {generator}/{prompts}"
         pools: list[Stage] = []
         allocation: Stage | None = None
-        training: Stage | None = None
         for round_index, total in enumerate(self.totals):
             measured = None
-            if round_index > 0 and rule != UNIFORM:
-                training = self._train(pools, seed, f"{described}, {rule} after round {round_index - 1} seed {seed}")
+            if round_index > 0 and rule != UNIFORM:  # the model of the rounds so far (round_index of them)
+                training = self._train(pools, seed, f"{described}, {rule} after round {round_index} seed {seed}")
                 measured = ctx.evaluate(training, ctx.real(experiment.dataset), seed, split=self.split)
             round_rule = rule if round_index > 0 else UNIFORM  # round 0 is uniform for every rule: shared
             spec = AllocateStage(round_index, round_rule, list(self.labels), total,
