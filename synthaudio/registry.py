@@ -68,7 +68,7 @@ class Registry(Generic[T]):
 
     def __contains__(self, name: object) -> bool:
         self._discover()
-        return name in self._entries
+        return isinstance(name, str) and name in self._entries  # a YAML list or mapping is no name
 
     def __iter__(self) -> Iterator[str]:
         return iter(self.names())

@@ -734,6 +734,9 @@ def _experiment_kind_problems(document: YamlDocument) -> dict[str, str]:
         if kind is None:
             problems[name] = (f"{document.where(('experiments', name))}: missing 'kind' (one of "
                               f"{', '.join(EXPERIMENTS.names())})")
+        elif not isinstance(kind, str):
+            problems[name] = (f"{document.where(('experiments', name, 'kind'))}: 'kind' is one name (one of "
+                              f"{', '.join(EXPERIMENTS.names())}), got {kind!r}")
         elif kind not in EXPERIMENTS:
             problems[name] = (f"{document.where(('experiments', name, 'kind'))}: unknown experiment kind "
                               f"'{kind}'; known kinds: {', '.join(EXPERIMENTS.names())}")

@@ -225,7 +225,8 @@ def test_a_real_ctrl_c_in_generate_is_one_line_and_status_130(tmp_path):
 
     from tests.fixtures.generation import cli_command
 
-    prompts = make_prompt_file(tmp_path, label_prompts(["rain", "wind"], 20))
+    # far more clips than are made before the signal arrives: a run that ends first would exit 0
+    prompts = make_prompt_file(tmp_path, label_prompts(["rain", "wind"], 500))
     out = tmp_path / "out"
     process = subprocess.Popen(cli_command("generate", "--prompts", str(prompts), "--out", str(out), *TINY_OPTIONS),
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)

@@ -73,6 +73,14 @@ def test_unknown_experiment_kind(tmp_path):
     assert "zero_shot, quantity, mixed, filtered, speech_augment, adaptive" in message
 
 
+def test_an_experiment_kind_that_is_not_a_name(tmp_path):
+    def change(data):
+        data["experiments"]["zs"]["kind"] = ["zero_shot"]
+    message = study_error(tmp_path, change)
+    assert "experiments.zs.kind: 'kind' is one name (one of zero_shot, quantity, mixed, filtered, speech_augment, " \
+           "adaptive), got ['zero_shot']" in message
+
+
 def test_missing_experiment_kind(tmp_path):
     message = study_error(tmp_path, lambda d: d["experiments"]["zs"].pop("kind"))
     assert "experiments.zs: missing 'kind'" in message
