@@ -225,11 +225,14 @@ def test_a_real_ctrl_c_in_generate_is_one_line_and_status_130(tmp_path):
 
     from tests.fixtures.generation import cli_command
 
-    # far more clips than are made before the signal arrives: a run that ends first would exit 0
-    prompts = make_prompt_file(tmp_path, label_prompts(["rain", "wind"], 500))
+    prompts = make_prompt_file(tmp_path, label_prompts(["rain", "wind"], 20))
     out = tmp_path / "out"
+    # A user's Ctrl-C reaches a foreground process whose SIGINT has the default disposition. A shell runs background
+    # jobs (e.g. `nohup .ci/run &`) with SIGINT ignored, which the child would inherit, and Python then never turns
+    # SIGINT into KeyboardInterrupt: the run would finish and exit 0.
     process = subprocess.Popen(cli_command("generate", "--prompts", str(prompts), "--out", str(out), *TINY_OPTIONS),
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     manifest = out / "manifest.jsonl"
     deadline = time.monotonic() + 240
     while time.monotonic() < deadline and not (manifest.exists() and manifest.stat().st_size > 0):
