@@ -97,6 +97,20 @@ def test_the_same_command_twice_gives_byte_identical_wavs(reference_run, tmp_pat
     assert all(digests[name] != digest for name, digest in wav_digests(out).items())
 
 
+def test_limits_make_only_the_first_clips_of_a_label_and_the_same_bytes(reference_run, tmp_path):
+    prompts, out, _ = reference_run
+    limited = generate_clips(prompts, tmp_path / "limited", limits={"dog": 1, "rain": 0}, **TINY_AUDIOLDM2)
+    assert (limited.planned, limited.written) == (1, 1)
+    assert set(rows_by_id(tmp_path / "limited")) == {"dog-00000"}
+    # batches are still cut from the whole plan: the clip has the same batch neighbours, hence the same bytes
+    assert wav_digests(tmp_path / "limited").items() <= wav_digests(out).items()
+    grown = generate_clips(prompts, tmp_path / "limited", limits={"dog": 3, "rain": 2}, **TINY_AUDIOLDM2)
+    assert (grown.written, grown.skipped) == (4, 1)  # a larger allocation adds only the new clips
+    assert set(rows_by_id(tmp_path / "limited")) == {"dog-00000", "dog-00001", "dog-00002", "rain-00000",
+                                                     "rain-00001"}
+    assert wav_digests(tmp_path / "limited").items() <= wav_digests(out).items()
+
+
 def test_shards_one_after_another_in_one_folder_equal_the_whole_run(reference_run, tmp_path):
     prompts, out, _ = reference_run
     first = generate_clips(prompts, tmp_path / "shared", shard="0/2", **TINY_AUDIOLDM2)
