@@ -9,8 +9,9 @@ Per generator x prompts x training seed, with B = budget x classes clips shared 
     final:    train on pools 0..R-1 -> evaluate on the real test split (the reported result)
 
 and the uniform baseline: the same rounds with the `uniform` rule (nothing measured, no rewrites), the same total,
-generator, prompt strategy, seeds and round seeds, so round 0 is shared and a class's clips that both runs make are
-the same clips. Every round is cached stages: a rerun does no work, and a changed rule recomputes only the stages
+generator, prompt strategy, seeds and round seeds, so round 0 is shared and a class's clips that both runs make
+have the same prompts and seeds (the same audio where the generator does not depend on the batch, as espeak-ng).
+Every round is cached stages: a rerun does no work, and a changed rule recomputes only the stages
 after round 0 of that rule. Under `protocol: validation` no stage before the final evaluation reads the test split
 (allocation reads an evaluation of split "val" and checks it); under `protocol: paper` rounds are measured on the
 test split, as every paper-protocol number is, and the report flags it.
