@@ -27,8 +27,8 @@ from typing import Any
 
 from synthaudio.errors import SynthaudioError
 from synthaudio.fsutil import write_text_atomic
-from synthaudio.generation import RunSettings, run_generation
-from synthaudio.llm import LLMOptions, make_llm
+from synthaudio.generation import run_generation
+from synthaudio.llm import DEFAULT_BACKEND, LLMOptions, make_llm
 from synthaudio.manifest import read_manifest, write_manifest
 from synthaudio.prompts.descriptors import DescriptorRequest
 from synthaudio.prompts.promptfile import write_prompts
@@ -43,7 +43,14 @@ from synthaudio.study.recognition import EVALUATION
 from synthaudio.study.registries import ALLOCATION_RULES
 from synthaudio.study.schema import Adaptive, GeneratorEntry, PromptsEntry
 from synthaudio.study.stages import StageRun, StageSpec
-from synthaudio.study.synthetic import POOL_FOLDER, POOL_MANIFEST, derived_clip, plan_prompt_stage, prompts_identity
+from synthaudio.study.synthetic import (
+    POOL_FOLDER,
+    POOL_MANIFEST,
+    derived_clip,
+    plan_prompt_stage,
+    prompts_identity,
+    run_settings,
+)
 
 ALLOCATION = "allocation.json"
 DERIVED_FOLDER = "derived"
@@ -121,7 +128,7 @@ class AllocateStage(StageSpec):
         if not weakest:
             return []
         settings = dict(rewrite.llm)
-        backend = settings.pop("backend", None) or "smollm2"
+        backend = settings.pop("backend", None) or DEFAULT_BACKEND
         llm = make_llm(backend, LLMOptions(**settings))
         count = rewrite.options.get("num_descriptors")
         request = DescriptorRequest(rewrite.domain, count=count, context=rewrite.options.get("context"),
@@ -165,11 +172,8 @@ class RoundPoolStage(StageSpec):
                                          None if self.prompt_stage is None else Path(self.prompt_stage.folder),
                                          max(added.values()), allocation["descriptors"])
         write_prompts(folder / "prompts.json", prompt_set)
-        settings = RunSettings(generation.generator, generation.checkpoint, generation.duration,
-                               generation.sample_rate, generation.batch_size, self.seed,
-                               generator_settings=generation.settings, device=generation.device,
-                               dtype=generation.dtype)
-        summary = run_generation(folder / "prompts.json", folder / POOL_FOLDER, settings, limits=added,
+        summary = run_generation(folder / "prompts.json", folder / POOL_FOLDER, run_settings(generation, self.seed),
+                                 limits=added,
                                  progress=sys.stderr.isatty())
         clips = [clip for clip in read_manifest(folder / POOL_MANIFEST)
                  if clip.meta.get("index", 0) < added[clip.label]]

@@ -506,14 +506,21 @@ def check_prompts_entry(entry: PromptsEntry) -> list[tuple[tuple, str]]:
             problems.append((("options", key), f"unknown prompt option (allowed: "
                                                f"{', '.join(PROMPT_OPTIONS + RELEVANCE_OPTIONS)})"))
     problems += _relevance_problems(entry)
-    for key in entry.llm or {}:
-        if key == "api_key":
-            problems.append((("llm", key), "API keys never go into a study file: set OPENAI_API_KEY or "
-                                           "GEMINI_API_KEY in the environment"))
-        elif key not in LLM_SETTINGS:
-            problems.append((("llm", key), f"unknown LLM setting (allowed: {', '.join(LLM_SETTINGS)})"))
+    problems += [(("llm", *loc), text) for loc, text in llm_settings_problems(entry.llm or {})]
     if entry.llm is not None and entry.descriptors is not None:
         problems.append((("descriptors",), "a descriptor file replaces the LLM: give llm or descriptors, not both"))
+    return problems
+
+
+def llm_settings_problems(llm: dict[str, Any]) -> list[tuple[tuple, str]]:
+    """(key, problem) for each LLM setting a study file may not hold: an API key, or a key no backend takes."""
+    problems: list[tuple[tuple, str]] = []
+    for key in llm:
+        if key == "api_key":
+            problems.append(((key,), "API keys never go into a study file: set OPENAI_API_KEY or GEMINI_API_KEY in "
+                                     "the environment"))
+        elif key not in LLM_SETTINGS:
+            problems.append(((key,), f"unknown LLM setting (allowed: {', '.join(LLM_SETTINGS)})"))
     return problems
 
 
@@ -615,13 +622,8 @@ def _reference_problems(config: StudyConfig) -> list[str]:
                 if key not in REWRITE_OPTIONS:
                     problem(loc + ("rewrite", "options", key), f"unknown rewrite option (allowed: "
                                                                f"{', '.join(REWRITE_OPTIONS)})")
-            for key in experiment.rewrite.llm:
-                if key == "api_key":
-                    problem(loc + ("rewrite", "llm", key), "API keys never go into a study file: set "
-                                                           "OPENAI_API_KEY or GEMINI_API_KEY in the environment")
-                elif key not in LLM_SETTINGS:
-                    problem(loc + ("rewrite", "llm", key), f"unknown LLM setting (allowed: "
-                                                           f"{', '.join(LLM_SETTINGS)})")
+            for key_loc, text in llm_settings_problems(experiment.rewrite.llm):
+                problem(loc + ("rewrite", "llm", *key_loc), text)
         if isinstance(experiment, Filtered) and experiment.clip_filter is not None:
             scorer = experiment.clip_filter.scorer
             if scorer not in SCORERS:

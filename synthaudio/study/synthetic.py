@@ -93,11 +93,8 @@ class PoolStage(StageSpec):
         prompt_set = build_pool_prompts(self.labels, self.domain, self.prompts, self.seed,
                                         None if self.prompt_stage is None else self.prompt_stage.folder, size)
         write_prompts(folder / "prompts.json", prompt_set)
-        settings = RunSettings(generation.generator, generation.checkpoint, generation.duration,
-                               generation.sample_rate, generation.batch_size, self.seed,
-                               generator_settings=generation.settings, device=generation.device,
-                               dtype=generation.dtype)
-        summary = run_generation(folder / "prompts.json", folder / POOL_FOLDER, settings, progress=sys.stderr.isatty())
+        summary = run_generation(folder / "prompts.json", folder / POOL_FOLDER, run_settings(generation, self.seed),
+                                 progress=sys.stderr.isatty())
         clips = _first_per_label(read_manifest(folder / POOL_MANIFEST), size, self.labels, folder / POOL_MANIFEST)
         return {"size": size, "manifest": POOL_MANIFEST, "clips": len(clips), "written_now": summary.written,
                 "generator": generation.generator, "checkpoint": clips[0].checkpoint,
@@ -127,6 +124,13 @@ class DerivedPoolStage(StageSpec):
         write_manifest(folder / POOL_MANIFEST, derived)
         return {"size": size, "manifest": POOL_MANIFEST, "clips": len(derived),
                 "random_weights": any(clip.random_weights for clip in derived)}
+
+
+def run_settings(generation: GeneratorEntry, seed: int) -> RunSettings:
+    """The generation engine's settings for a study's generator entry and a pool's seed."""
+    return RunSettings(generation.generator, generation.checkpoint, generation.duration, generation.sample_rate,
+                       generation.batch_size, seed, generator_settings=generation.settings, device=generation.device,
+                       dtype=generation.dtype)
 
 
 def derived_clip(clip: Clip, source_folder: Path, target_folder: Path, postprocess: dict[str, Any], out: Path) -> Clip:
